@@ -1,0 +1,112 @@
+"""The store interface shared by the SQLite and MySQL implementations, its records and its errors.
+
+A store speaks plain ints, strings and numpy arrays. Hashes are non-negative integers below 2**32 and
+offsets are frame indices (non-negative int32). Only songs whose fingerprints are completely stored
+(`fingerprinted`) are ever returned by `lookup`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+
+class StoreError(Exception):
+    """Base class of every error raised by `database`."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store cannot be reached or opened (server down, wrong password, unwritable file)."""
+
+
+class ParamsMismatchError(StoreError):
+    """The store was built with other fingerprint parameters than the ones asked for."""
+
+
+class DuplicateSongError(StoreError):
+    """A song with the same file SHA-1 is already stored."""
+
+
+class SongNotFoundError(StoreError):
+    """No song has the given id or name."""
+
+
+@dataclass(frozen=True)
+class SongRecord:
+    song_id: int
+    name: str
+    file_sha1: str  # 40 lowercase hex digits
+    duration_s: float
+    total_hashes: int
+    fingerprinted: bool
+    date_created: str  # ISO 8601, UTC
+
+
+class Store(Protocol):
+    """What the recogniser needs from a fingerprint store."""
+
+    #: Where the store lives, for people (never contains a password).
+    description: str
+
+    def ensure_params(self, signature: dict[str, object]) -> None:
+        """Record `signature` in a new store; raise ParamsMismatchError if an existing one differs."""
+        ...
+
+    def clean_unfinished(self) -> int:
+        """Delete songs whose ingest never completed (and their fingerprints); return how many."""
+        ...
+
+    def add_song(
+        self,
+        name: str,
+        file_sha1: str,
+        duration_s: float,
+        hashes: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int32],
+    ) -> int:
+        """Store a song and all its fingerprints atomically; return its id.
+
+        Raises DuplicateSongError if a song with `file_sha1` is already stored.
+        """
+        ...
+
+    def song_by_sha1(self, file_sha1: str) -> SongRecord | None: ...
+
+    def get_song(self, song_id: int) -> SongRecord:
+        """Raises SongNotFoundError."""
+        ...
+
+    def find_songs(self, name: str) -> list[SongRecord]:
+        """Songs whose name is exactly `name`."""
+        ...
+
+    def songs(self) -> list[SongRecord]:
+        """Every fingerprinted song, by id."""
+        ...
+
+    def delete_song(self, song_id: int) -> None:
+        """Delete a song and its fingerprints. Raises SongNotFoundError."""
+        ...
+
+    def lookup(
+        self, hashes: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+        """Every stored (hash, song_id, offset) whose hash is in `hashes`, as three equal-length arrays."""
+        ...
+
+    def song_fingerprints(self, song_id: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+        """All (hash, offset) pairs of one song."""
+        ...
+
+    def counts(self) -> tuple[int, int]:
+        """(number of fingerprinted songs, number of stored fingerprints)."""
+        ...
+
+    def size_bytes(self) -> int:
+        """Bytes the fingerprints and songs take on disk, indexes included."""
+        ...
+
+    def close(self) -> None: ...

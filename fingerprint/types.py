@@ -1,0 +1,91 @@
+"""Result records of ingest and recognition."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Match:
+    """One song found in a query, with dejavu's fields and a calibrated confidence."""
+
+    song_id: int
+    song_name: str
+    file_sha1: str
+    # Hashes the query produced, and hashes the song has in the store.
+    input_total_hashes: int
+    fingerprinted_hashes_in_db: int
+    # Query hashes that agree on this song's winning offset.
+    hashes_matched_in_input: int
+    # dejavu's two ratios: matched / input_total_hashes and matched / fingerprinted_hashes_in_db.
+    input_confidence: float
+    fingerprinted_confidence: float
+    # Where the query starts in the song: in frames of the store, and in seconds.
+    offset: int
+    offset_seconds: float
+    # How sure the recogniser is that this song is in the query, in [0, 1] (see fingerprint.matching).
+    confidence: float
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RecognitionResult:
+    """The answer to one query: the matches (best first), or none for "no match"."""
+
+    matches: tuple[Match, ...]
+    # The best candidate that did not clear the bar, shown with a "no match" answer; None if no hash hit.
+    best_rejected: Match | None
+    input_total_hashes: int
+    query_duration_s: float
+    fingerprint_time_s: float
+    query_time_s: float
+    align_time_s: float
+
+    @property
+    def is_match(self) -> bool:
+        return bool(self.matches)
+
+    @property
+    def total_time_s(self) -> float:
+        return self.fingerprint_time_s + self.query_time_s + self.align_time_s
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "match": self.is_match,
+            "results": [m.to_dict() for m in self.matches],
+            "best_rejected": self.best_rejected.to_dict() if self.best_rejected else None,
+            "input_total_hashes": self.input_total_hashes,
+            "query_duration_s": self.query_duration_s,
+            "fingerprint_time": self.fingerprint_time_s,
+            "query_time": self.query_time_s,
+            "align_time": self.align_time_s,
+            "total_time": self.total_time_s,
+        }
+
+
+@dataclass(frozen=True)
+class FailedFile:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What a batch ingest did with each file."""
+
+    added: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[FailedFile] = field(default_factory=list)
+    seconds_of_audio: float = 0.0
+    cancelled: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "added": self.added,
+            "skipped": self.skipped,
+            "failed": [asdict(f) for f in self.failed],
+            "seconds_of_audio": self.seconds_of_audio,
+            "cancelled": self.cancelled,
+        }
