@@ -54,15 +54,20 @@ class FingerprintParams:
     amp_min_db: float = -70.0
     # (store) At most this many peaks per second of audio are kept (the strongest in each second), which
     # bounds the store size and the query work whatever the music's density.
-    peaks_per_second: int = 20
+    peaks_per_second: int = 8
     # (store) Each anchor peak is paired with up to this many following peaks in its target zone. A higher
     # fan value gives more hashes (better recall under noise) at the cost of store size and query time.
-    fan_value: int = 5
+    fan_value: int = 4
     # (store) The target zone: frames after the anchor (dt) and frequency distance (df) a target may lie at.
     # dt_max must fit the hash's time-delta bits (see fingerprint.hashing).
     dt_min_frames: int = 1
     dt_max_frames: int = 63
     df_max_bins: int = 127
+    # Query only: a query keeps more peaks per second and pairs each with more targets than the store does,
+    # so that the store's pairs are found among the query's even when noise reorders the peaks. Costs only
+    # query time, never store size.
+    query_peaks_per_second: int = 24
+    query_fan_value: int = 12
     # Query only: the query is analysed this many times, each shifted by hop_length / query_shifts samples,
     # so that a clip which does not start on the store's frame grid still finds its hashes.
     query_shifts: int = 4
@@ -71,7 +76,7 @@ class FingerprintParams:
     offset_tolerance_frames: int = 1
     # Query only: a song is a match when at least this many hashes agree on one offset. Chance alignments of
     # a song that is not in the query rarely reach it; lower it to accept shorter or noisier clips.
-    min_aligned_hashes: int = 10
+    min_aligned_hashes: int = 12
     # Query only: how many matches a recognition returns at most (a mix of several songs names each).
     max_matches: int = 5
 

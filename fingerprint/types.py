@@ -78,6 +78,8 @@ class IngestReport:
     added: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[FailedFile] = field(default_factory=list)
+    # Files that are not audio (found when no extensions were asked for).
+    ignored: list[str] = field(default_factory=list)
     seconds_of_audio: float = 0.0
     cancelled: bool = False
 
@@ -86,6 +88,7 @@ class IngestReport:
             "added": self.added,
             "skipped": self.skipped,
             "failed": [asdict(f) for f in self.failed],
+            "ignored": self.ignored,
             "seconds_of_audio": self.seconds_of_audio,
             "cancelled": self.cancelled,
         }

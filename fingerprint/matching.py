@@ -1,0 +1,131 @@
+"""Offset-difference voting: which stored songs line up with the query, and where.
+
+Every stored hash that equals a query hash is a hit, and votes for (song, offset difference), where the
+difference is the stored offset minus the query offset. For a song that is really in the query, the hits
+pile up on one difference (where the query starts in the song); chance hits of other songs spread thin.
+Everything is vectorised: hits are grouped with sorts and searches, never a Python loop over hits.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from fingerprint.errors import ParameterError
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """The best offset of one song and how well the query agrees with it."""
+
+    song_id: int
+    # Offset difference (stored frame - query frame) with the most votes: where the query starts in the song.
+    offset_frames: int
+    # Distinct hash values that agree on that offset (within the tolerance).
+    aligned: int
+    # All hits of this song, whatever their offset.
+    song_hits: int
+    # The aligned count chance alone would be expected to reach for this song (see `chance_level`).
+    chance: float
+
+    @property
+    def significance(self) -> float:
+        """Aligned hashes beyond what chance explains."""
+        return self.aligned - self.chance
+
+
+def join_hits(
+    query_hashes: npt.NDArray[np.int64],
+    query_offsets: npt.NDArray[np.int32],
+    hit_hashes: npt.NDArray[np.int64],
+    hit_song_ids: npt.NDArray[np.int64],
+    hit_offsets: npt.NDArray[np.int32],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Pair every stored hit with every query entry of the same hash.
+
+    Returns ``(song_ids, offset_differences, hashes)``: one element per (hit, query entry) pair.
+    """
+    order = np.argsort(query_hashes, kind="stable")
+    sorted_hashes = query_hashes[order]
+    first = np.searchsorted(sorted_hashes, hit_hashes, side="left")
+    last = np.searchsorted(sorted_hashes, hit_hashes, side="right")
+    per_hit = last - first
+    hit_index = np.repeat(np.arange(len(hit_hashes)), per_hit)
+    # Position of each pair inside its hit's run of query entries: 0, 1, ... per hit.
+    run_start = np.repeat(np.cumsum(per_hit) - per_hit, per_hit)
+    query_index = order[np.repeat(first, per_hit) + (np.arange(len(hit_index)) - run_start)]
+    differences = hit_offsets[hit_index].astype(np.int64) - query_offsets[query_index].astype(np.int64)
+    return hit_song_ids[hit_index].astype(np.int64), differences, hit_hashes[hit_index].astype(np.int64)
+
+
+def chance_level(song_hits: int, *, n_bins: int, tolerance: int) -> float:
+    """The highest vote count chance alone would give a song with `song_hits` hits.
+
+    Hits of a song that is not in the query fall on about `n_bins` offset differences at random, so each
+    tolerance window holds Poisson(lambda) votes with lambda = hits * window / n_bins; the largest of
+    `n_bins` such windows is about ``lambda + sqrt(2 * lambda * ln n_bins)``.
+    """
+    lam = song_hits * min((2 * tolerance + 1) / max(n_bins, 1), 1.0)
+    return lam + math.sqrt(2.0 * lam * math.log(max(n_bins, 2)))
+
+
+def align_matches(
+    song_ids: npt.NDArray[np.int64],
+    differences: npt.NDArray[np.int64],
+    hashes: npt.NDArray[np.int64],
+    *,
+    tolerance: int,
+    max_candidates: int,
+) -> list[Candidate]:
+    """Rank songs by the votes on their best offset difference; return the best `max_candidates`.
+
+    There is one element per (stored hit, query entry) pair, as `join_hits` gives them; `hashes` is the
+    hash of each pair. Votes on differences within `tolerance` frames of each other are counted together.
+    The aligned count of a candidate is the number of distinct hash values in its winning window, so a
+    hash that repeats in the song or the query cannot vote many times.
+    """
+    if tolerance < 0:
+        raise ParameterError(f"tolerance={tolerance} must not be negative")
+    if max_candidates < 1:
+        raise ParameterError(f"max_candidates={max_candidates} must be at least 1")
+    if len(song_ids) == 0:
+        return []
+    # One sortable key per (song, difference); differences are shifted to be non-negative.
+    shift = -int(differences.min()) + tolerance
+    span = int(differences.max()) + shift + tolerance + 1
+    keys = song_ids * span + (differences + shift)
+    unique_keys, counts = np.unique(keys, return_counts=True)
+    # Votes in the window [key - tolerance, key + tolerance] of each key, via a cumulative sum.
+    cumulative = np.concatenate(([0], np.cumsum(counts)))
+    window_votes = (
+        cumulative[np.searchsorted(unique_keys, unique_keys + tolerance, side="right")]
+        - cumulative[np.searchsorted(unique_keys, unique_keys - tolerance, side="left")]
+    )
+    key_songs = unique_keys // span
+    # The best window of each song: sort by song, then by votes descending, take the first of each song.
+    order = np.lexsort((-window_votes, key_songs))
+    is_first = np.ones(len(order), dtype=bool)
+    is_first[1:] = key_songs[order][1:] != key_songs[order][:-1]
+    best = order[is_first]
+    hit_songs, song_hit_counts = np.unique(song_ids, return_counts=True)
+    # The range of differences each song's hits cover (keys are sorted by song, then difference).
+    song_first = np.searchsorted(key_songs, hit_songs, side="left")
+    song_last = np.searchsorted(key_songs, hit_songs, side="right") - 1
+    song_spans = unique_keys[song_last] - unique_keys[song_first] + 1
+    # Keep a generous shortlist by raw votes, then count distinct query entries for those only.
+    shortlist = best[np.argsort(-window_votes[best], kind="stable")[: max_candidates * 4]]
+    candidates = []
+    for key in shortlist:
+        song = int(key_songs[key])
+        centre = int(unique_keys[key] - song * span) - shift
+        in_window = (song_ids == song) & (np.abs(differences - centre) <= tolerance)
+        aligned = len(np.unique(hashes[in_window]))
+        index = np.searchsorted(hit_songs, song)
+        hits = int(song_hit_counts[index])
+        chance = chance_level(hits, n_bins=int(song_spans[index]), tolerance=tolerance)
+        candidates.append(Candidate(song, centre, aligned, hits, chance))
+    candidates.sort(key=lambda c: (-c.significance, c.song_id))
+    return candidates[:max_candidates]

@@ -1,0 +1,86 @@
+"""Spectral peaks: the "constellation" a fingerprint is built from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.ndimage
+
+from fingerprint.errors import ParameterError
+
+
+@dataclass(frozen=True)
+class Peaks:
+    """Peaks of a spectrogram, sorted by time frame, then by frequency bin."""
+
+    freq_bins: npt.NDArray[np.int32]
+    time_frames: npt.NDArray[np.int32]
+    amps_db: npt.NDArray[np.float32]
+
+    def __len__(self) -> int:
+        return len(self.freq_bins)
+
+
+def find_peaks(
+    s_db: npt.NDArray[np.float32],
+    *,
+    freq_radius: int,
+    time_radius: int,
+    amp_min_db: float,
+    min_freq_bin: int = 0,
+    max_per_second: int | None = None,
+    frames_per_second: float = 1.0,
+) -> Peaks:
+    """Local maxima of a dB spectrogram.
+
+    A peak is a bin that is the maximum of the rectangle of ``+-freq_radius`` bins and ``+-time_radius``
+    frames around it (the separable maximum filter makes this fast), at least `amp_min_db` loud and at or
+    above `min_freq_bin`. With `max_per_second`, only the strongest peaks are kept in each window of one
+    second (``frames_per_second`` frames), which bounds the density on loud, busy music.
+    """
+    if s_db.ndim != 2:
+        raise ParameterError(f"spectrogram must be 2-D (bins x frames), got shape {s_db.shape}")
+    if freq_radius < 0 or time_radius < 0:
+        raise ParameterError(f"peak radii must not be negative, got {freq_radius} and {time_radius}")
+    if max_per_second is not None and max_per_second <= 0:
+        raise ParameterError(f"max_per_second={max_per_second} must be positive")
+    if s_db.size == 0:
+        return _no_peaks()
+    neighbourhood_max = scipy.ndimage.maximum_filter(
+        s_db, size=(2 * freq_radius + 1, 2 * time_radius + 1), mode="constant", cval=-np.inf
+    )
+    is_peak = (s_db == neighbourhood_max) & (s_db >= amp_min_db)
+    is_peak[:min_freq_bin] = False
+    freq_bins, time_frames = np.nonzero(is_peak)
+    amps = s_db[freq_bins, time_frames]
+    if max_per_second is not None:
+        keep = _strongest_per_window(time_frames, amps, max_per_second, frames_per_second)
+        freq_bins, time_frames, amps = freq_bins[keep], time_frames[keep], amps[keep]
+    order = np.lexsort((freq_bins, time_frames))
+    return Peaks(
+        freq_bins=freq_bins[order].astype(np.int32),
+        time_frames=time_frames[order].astype(np.int32),
+        amps_db=amps[order].astype(np.float32),
+    )
+
+
+def _strongest_per_window(
+    time_frames: npt.NDArray[np.intp], amps: npt.NDArray[np.float32], count: int, frames_per_second: float
+) -> npt.NDArray[np.bool_]:
+    """Mask keeping the `count` loudest peaks of each one-second window."""
+    window = (time_frames / frames_per_second).astype(np.int64)
+    order = np.lexsort((-amps, window))
+    sorted_windows = window[order]
+    first_of_window = np.searchsorted(sorted_windows, sorted_windows, side="left")
+    rank = np.arange(len(order)) - first_of_window
+    keep = np.zeros(len(order), dtype=bool)
+    keep[order[rank < count]] = True
+    return keep
+
+
+def _no_peaks() -> Peaks:
+    return Peaks(
+        freq_bins=np.empty(0, np.int32), time_frames=np.empty(0, np.int32), amps_db=np.empty(0, np.float32)
+    )
