@@ -1,0 +1,279 @@
+"""The embedded fingerprint store: one SQLite file (or memory), nothing to set up.
+
+Use a store from the thread that opened it; open one store per thread or process.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import repeat
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from database.base import (
+    DuplicateSongError,
+    SongNotFoundError,
+    SongRecord,
+    StoreError,
+    StoreUnavailableError,
+)
+from database.rows import check_song, lookup_arrays, probe_hashes, sha1_bytes, unique_fingerprints
+from database.signature import META_NAME, check_signature, signature_json
+
+SCHEMA_VERSION = 1
+#: Probe hashes per `IN (...)` query (measured against a temp-table join; see bench/store_speed.py).
+LOOKUP_BATCH = 900
+_NOW = "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')"
+_SCHEMA = (
+    f"""CREATE TABLE IF NOT EXISTS songs (
+        song_id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        file_sha1 BLOB UNIQUE NOT NULL,
+        duration_s REAL,
+        total_hashes INTEGER,
+        fingerprinted INTEGER NOT NULL DEFAULT 0,
+        date_created TEXT NOT NULL DEFAULT ({_NOW}),
+        date_modified TEXT NOT NULL DEFAULT ({_NOW}))""",
+    """CREATE TABLE IF NOT EXISTS fingerprints (
+        hash INTEGER NOT NULL,
+        song_id INTEGER NOT NULL,
+        "offset" INTEGER NOT NULL,
+        PRIMARY KEY (hash, song_id, "offset")) WITHOUT ROWID""",
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)",
+)
+_SONG_COLUMNS = "song_id, name, file_sha1, duration_s, total_hashes, fingerprinted, date_created"
+
+
+class SQLiteStore:
+    """A Store in the SQLite database at `path` (created if missing); ":memory:" keeps it in memory."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        in_memory = self.path == ":memory:"
+        self.description = "SQLite in memory" if in_memory else f"SQLite {self.path}"
+        if not in_memory:
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailableError(
+                    f"Cannot create the folder of the SQLite store {self.path}: {exc.strerror}. "
+                    "Choose a path in a folder you may write to."
+                ) from exc
+        with self._errors("open"):
+            self._conn = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            with self._errors("open"):
+                self._prepare()
+        except StoreError:
+            self._conn.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _prepare(self) -> None:
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        with self._transaction():
+            for statement in _SCHEMA:
+                self._conn.execute(statement)
+            self._conn.execute(
+                "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+            (version,) = self._conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+        if version != str(SCHEMA_VERSION):
+            raise StoreUnavailableError(
+                f"The store {self.path} has schema version {version}; this program reads version "
+                f"{SCHEMA_VERSION}. Use the program that made it, or a new store."
+            )
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Turn sqlite3 errors into StoreErrors that name the file and suggest a fix."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise self._translate(exc, action) from exc
+
+    def _translate(self, exc: sqlite3.Error, action: str) -> StoreError:
+        text = str(exc)
+        prefix = f"Cannot {action} the SQLite store {self.path}: {text}."
+        if "not a database" in text or "encrypted" in text or "malformed" in text:
+            return StoreUnavailableError(
+                f"{prefix} The file is not a usable SQLite database; choose another path "
+                "(a new store is created there) or move this file away."
+            )
+        if "unable to open" in text or "readonly" in text:
+            return StoreUnavailableError(
+                f"{prefix} Check that the folder exists and that you may write to it."
+            )
+        if "locked" in text or "busy" in text:
+            return StoreUnavailableError(f"{prefix} Another program is writing to it; try again later.")
+        return StoreError(prefix)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction: committed if the block succeeds, rolled back otherwise."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._conn.rollback()
+            raise
+        self._conn.execute("COMMIT")
+
+    def ensure_params(self, signature: dict[str, object]) -> None:
+        with self._errors("record the fingerprint parameters in"), self._transaction():
+            self._conn.execute(
+                "INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)",
+                (META_NAME, signature_json(signature)),
+            )
+            (stored,) = self._conn.execute("SELECT value FROM meta WHERE name = ?", (META_NAME,)).fetchone()
+        check_signature(stored, signature, self.description)
+
+    def clean_unfinished(self) -> int:
+        with self._errors("clean unfinished songs from"), self._transaction():
+            self._conn.execute(
+                "DELETE FROM fingerprints WHERE song_id IN "
+                "(SELECT song_id FROM songs WHERE fingerprinted = 0)"
+            )
+            return self._conn.execute("DELETE FROM songs WHERE fingerprinted = 0").rowcount
+
+    def add_song(
+        self,
+        name: str,
+        file_sha1: str,
+        duration_s: float,
+        hashes: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int32],
+    ) -> int:
+        sha1 = sha1_bytes(file_sha1)
+        check_song(name, duration_s)
+        unique_hashes, unique_offsets = unique_fingerprints(hashes, offsets)
+        with self._errors("add a song to"), self._transaction():
+            try:
+                song_id = self._conn.execute(
+                    "INSERT INTO songs (name, file_sha1, duration_s) VALUES (?, ?, ?)",
+                    (name, sha1, float(duration_s)),
+                ).lastrowid
+            except sqlite3.IntegrityError as exc:
+                raise DuplicateSongError(
+                    f"A song with SHA-1 {sha1.hex()} is already in {self.description}."
+                ) from exc
+            self._conn.executemany(
+                'INSERT INTO fingerprints (hash, song_id, "offset") VALUES (?, ?, ?)',
+                zip(unique_hashes.tolist(), repeat(song_id), unique_offsets.tolist()),
+            )
+            self._conn.execute(
+                f"UPDATE songs SET fingerprinted = 1, total_hashes = ?, date_modified = {_NOW} "
+                "WHERE song_id = ?",
+                (unique_hashes.size, song_id),
+            )
+        return song_id
+
+    def _songs_where(self, condition: str, parameters: tuple[object, ...]) -> list[SongRecord]:
+        with self._errors("read songs from"):
+            rows = self._conn.execute(
+                f"SELECT {_SONG_COLUMNS} FROM songs WHERE {condition} ORDER BY song_id", parameters
+            ).fetchall()
+        return [_record(row) for row in rows]
+
+    def song_by_sha1(self, file_sha1: str) -> SongRecord | None:
+        found = self._songs_where("file_sha1 = ?", (sha1_bytes(file_sha1),))
+        return found[0] if found else None
+
+    def get_song(self, song_id: int) -> SongRecord:
+        found = self._songs_where("song_id = ?", (operator.index(song_id),))
+        if not found:
+            raise SongNotFoundError(f"No song with id {song_id} in {self.description}.")
+        return found[0]
+
+    def find_songs(self, name: str) -> list[SongRecord]:
+        return self._songs_where("name = ?", (name,))
+
+    def songs(self) -> list[SongRecord]:
+        return self._songs_where("fingerprinted = 1", ())
+
+    def delete_song(self, song_id: int) -> None:
+        song_id = operator.index(song_id)
+        with self._errors("delete a song from"), self._transaction():
+            self._conn.execute("DELETE FROM fingerprints WHERE song_id = ?", (song_id,))
+            if self._conn.execute("DELETE FROM songs WHERE song_id = ?", (song_id,)).rowcount == 0:
+                raise SongNotFoundError(f"No song with id {song_id} in {self.description}.")
+
+    def lookup(
+        self, hashes: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+        probes = probe_hashes(hashes).tolist()
+        rows: list[tuple[int, int, int]] = []
+        with self._errors("look up hashes in"):
+            for start in range(0, len(probes), LOOKUP_BATCH):
+                batch = probes[start : start + LOOKUP_BATCH]
+                rows += self._conn.execute(
+                    'SELECT f.hash, f.song_id, f."offset" FROM fingerprints f '
+                    "JOIN songs s ON s.song_id = f.song_id AND s.fingerprinted = 1 "
+                    f"WHERE f.hash IN ({','.join('?' * len(batch))})",
+                    batch,
+                ).fetchall()
+        return lookup_arrays(rows)
+
+    def song_fingerprints(self, song_id: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+        song_id = self.get_song(song_id).song_id
+        with self._errors("read fingerprints from"):
+            rows = self._conn.execute(
+                'SELECT hash, "offset" FROM fingerprints WHERE song_id = ? ORDER BY hash, "offset"',
+                (song_id,),
+            ).fetchall()
+        table = np.array(rows, dtype=np.int64).reshape(-1, 2)
+        return table[:, 0].copy(), table[:, 1].astype(np.int32)
+
+    def counts(self) -> tuple[int, int]:
+        with self._errors("count the songs in"):
+            songs, fingerprints = self._conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(total_hashes), 0) FROM songs WHERE fingerprinted = 1"
+            ).fetchone()
+        return songs, fingerprints
+
+    def size_bytes(self) -> int:
+        with self._errors("measure"):
+            try:
+                (size,) = self._conn.execute(
+                    "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN "
+                    "(SELECT name FROM sqlite_schema WHERE tbl_name IN ('songs', 'fingerprints'))"
+                ).fetchone()
+            except sqlite3.OperationalError as exc:
+                if "dbstat" not in str(exc):
+                    raise
+                ((pages,),) = self._conn.execute("PRAGMA page_count").fetchall()
+                ((page_size,),) = self._conn.execute("PRAGMA page_size").fetchall()
+                size = pages * page_size
+        return size
+
+
+def _record(row: tuple[object, ...]) -> SongRecord:
+    song_id, name, sha1, duration_s, total_hashes, fingerprinted, date_created = row
+    return SongRecord(
+        song_id=song_id,
+        name=name,
+        file_sha1=sha1.hex(),
+        duration_s=duration_s if duration_s is not None else 0.0,
+        total_hashes=total_hashes or 0,
+        fingerprinted=bool(fingerprinted),
+        date_created=date_created,
+    )
