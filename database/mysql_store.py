@@ -1,0 +1,333 @@
+"""The server fingerprint store: MySQL or MariaDB through mysqlclient.
+
+The fingerprint table is clustered on its hash and has no foreign key, so a lookup is a range read and
+the table can be sharded by hash (Vitess, TiDB, Spider) when one server is not enough. Use a store from
+the thread that opened it; open one store per thread or process. The password is used to connect and
+then forgotten: it appears in no message, repr or attribute.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timezone
+
+import MySQLdb
+import numpy as np
+import numpy.typing as npt
+
+from database.base import (
+    DuplicateSongError,
+    SongNotFoundError,
+    SongRecord,
+    StoreError,
+    StoreUnavailableError,
+)
+from database.rows import check_song, lookup_arrays, probe_hashes, sha1_bytes, unique_fingerprints
+from database.signature import META_NAME, check_signature, signature_json
+
+SCHEMA_VERSION = 1
+#: Probe hashes per `IN (...)` query and rows per multi-row INSERT (measured; see bench/store_speed.py).
+LOOKUP_BATCH = 5000
+INSERT_BATCH = 5000
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS songs (
+        song_id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        name VARCHAR(512) NOT NULL,
+        file_sha1 BINARY(20) NOT NULL UNIQUE,
+        duration_s FLOAT,
+        total_hashes INT UNSIGNED,
+        fingerprinted TINYINT NOT NULL DEFAULT 0,
+        date_created TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+        date_modified TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    """CREATE TABLE IF NOT EXISTS fingerprints (
+        hash INT UNSIGNED NOT NULL,
+        song_id INT UNSIGNED NOT NULL,
+        `offset` INT UNSIGNED NOT NULL,
+        PRIMARY KEY (hash, song_id, `offset`)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    """CREATE TABLE IF NOT EXISTS meta (
+        name VARCHAR(64) NOT NULL PRIMARY KEY,
+        value TEXT
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+)
+_SONG_COLUMNS = "song_id, name, file_sha1, duration_s, total_hashes, fingerprinted, date_created"
+_SQL_MODE = "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+# mysqlclient error numbers that mean the server cannot be reached or the connection broke.
+_UNREACHABLE = {2002, 2003, 2005, 2006, 2013, 2055}
+_ACCESS_DENIED = 1045
+_DATABASE_DENIED = 1044
+_UNKNOWN_DATABASE = 1049
+_DUPLICATE_KEY = 1062
+
+
+class MySQLStore:
+    """A Store in an existing MySQL/MariaDB database; its tables are created if missing."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        user: str,
+        password: str,
+        database: str,
+        unix_socket: str | None = None,
+        connect_timeout_s: int = 5,
+    ) -> None:
+        self.user = user
+        self.database = database
+        self.server = f"unix:{unix_socket}" if unix_socket else f"{host}:{port}"
+        self.description = f"MySQL {user}@{self.server}/{database}"
+        address = (
+            {"unix_socket": unix_socket, "host": "localhost"} if unix_socket else {"host": host, "port": port}
+        )
+        try:
+            self._conn = MySQLdb.connect(
+                **address,
+                user=user,
+                password=password,
+                database=database,
+                connect_timeout=connect_timeout_s,
+                charset="utf8mb4",
+                sql_mode=_SQL_MODE,
+                autocommit=True,
+                multi_statements=False,
+            )
+        except MySQLdb.Error as exc:
+            raise self._translate(exc, "connect to", password) from exc
+        try:
+            with self._errors("prepare"):
+                self._prepare()
+        except StoreError:
+            self._conn.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"MySQLStore({self.description!r})"
+
+    def __enter__(self) -> MySQLStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._conn.open:
+            self._conn.close()
+
+    def _prepare(self) -> None:
+        with self._conn.cursor() as cursor:
+            cursor.execute("SET time_zone = '+00:00'")
+            # Reads see the latest commits, and a scan (delete_song) locks only the rows it deletes.
+            cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            for statement in _SCHEMA:
+                cursor.execute(statement)
+            cursor.execute(
+                "INSERT IGNORE INTO meta (name, value) VALUES ('schema_version', %s)", (str(SCHEMA_VERSION),)
+            )
+            cursor.execute("SELECT value FROM meta WHERE name = 'schema_version'")
+            (version,) = cursor.fetchone()
+        if version != str(SCHEMA_VERSION):
+            raise StoreUnavailableError(
+                f"The store {self.description} has schema version {version}; this program reads version "
+                f"{SCHEMA_VERSION}. Use the program that made it, or a new database."
+            )
+
+    def _translate(self, exc: MySQLdb.Error, action: str, password: str = "") -> StoreError:
+        """A StoreError for a driver error, with a hint and never the password."""
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+        text = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+        if password:
+            text = text.replace(password, "***")
+        if code in _UNREACHABLE:
+            return StoreUnavailableError(
+                f"Cannot {action} MySQL at {self.server} ({text}). "
+                f"Is the MySQL server running at {self.server}?"
+            )
+        if code == _ACCESS_DENIED:
+            return StoreUnavailableError(
+                f"MySQL at {self.server} denied access to user {self.user!r} ({text}). "
+                "Check the user name and password in the configuration."
+            )
+        if code in (_UNKNOWN_DATABASE, _DATABASE_DENIED):
+            problem = "does not exist" if code == _UNKNOWN_DATABASE else "does not exist or is not granted to"
+            return StoreUnavailableError(
+                f"The MySQL database {self.database!r} at {self.server} {problem} user {self.user!r} "
+                f"({text}). As an administrator, run: "
+                f"CREATE DATABASE IF NOT EXISTS `{self.database}` CHARACTER SET utf8mb4; "
+                f"GRANT ALL ON `{self.database}`.* TO '{self.user}'@'%';"
+            )
+        return StoreError(f"Cannot {action} {self.description}: MySQL error {code}: {text}")
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Turn mysqlclient errors into StoreErrors."""
+        try:
+            yield
+        except MySQLdb.Error as exc:
+            raise self._translate(exc, action) from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[MySQLdb.cursors.Cursor]:
+        """A cursor inside one transaction: committed if the block succeeds, rolled back otherwise."""
+        with self._conn.cursor() as cursor:
+            cursor.execute("START TRANSACTION")
+            try:
+                yield cursor
+            except BaseException:
+                self._conn.rollback()
+                raise
+            self._conn.commit()
+
+    def _query(self, sql: str, parameters: tuple[object, ...] | list[object] = ()) -> tuple[tuple, ...]:
+        with self._conn.cursor() as cursor:
+            cursor.execute(sql, parameters)
+            return cursor.fetchall()
+
+    def ensure_params(self, signature: dict[str, object]) -> None:
+        with self._errors("record the fingerprint parameters in"):
+            self._query(
+                "INSERT IGNORE INTO meta (name, value) VALUES (%s, %s)",
+                (META_NAME, signature_json(signature)),
+            )
+            ((stored,),) = self._query("SELECT value FROM meta WHERE name = %s", (META_NAME,))
+        check_signature(stored, signature, self.description)
+
+    def clean_unfinished(self) -> int:
+        with self._errors("clean unfinished songs from"), self._transaction() as cursor:
+            cursor.execute("SELECT song_id FROM songs WHERE fingerprinted = 0")
+            song_ids = [song_id for (song_id,) in cursor.fetchall()]
+            if not song_ids:
+                return 0
+            marks = ",".join(["%s"] * len(song_ids))
+            cursor.execute(f"DELETE FROM fingerprints WHERE song_id IN ({marks})", song_ids)
+            cursor.execute(f"DELETE FROM songs WHERE song_id IN ({marks})", song_ids)
+        return len(song_ids)
+
+    def add_song(
+        self,
+        name: str,
+        file_sha1: str,
+        duration_s: float,
+        hashes: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int32],
+    ) -> int:
+        sha1 = sha1_bytes(file_sha1)
+        check_song(name, duration_s)
+        unique_hashes, unique_offsets = unique_fingerprints(hashes, offsets)
+        with self._errors("add a song to"), self._transaction() as cursor:
+            try:
+                cursor.execute(
+                    "INSERT INTO songs (name, file_sha1, duration_s) VALUES (%s, %s, %s)",
+                    (name, sha1, float(duration_s)),
+                )
+            except MySQLdb.IntegrityError as exc:
+                if exc.args[0] != _DUPLICATE_KEY:
+                    raise
+                raise DuplicateSongError(
+                    f"A song with SHA-1 {sha1.hex()} is already in {self.description}."
+                ) from exc
+            song_id = cursor.lastrowid
+            rows = np.column_stack([unique_hashes, np.full_like(unique_hashes, song_id), unique_offsets])
+            for start in range(0, len(rows), INSERT_BATCH):
+                batch = rows[start : start + INSERT_BATCH]
+                cursor.execute(
+                    "INSERT INTO fingerprints (hash, song_id, `offset`) VALUES "
+                    + ",".join(["(%s,%s,%s)"] * len(batch)),
+                    batch.ravel().tolist(),
+                )
+            cursor.execute(
+                "UPDATE songs SET fingerprinted = 1, total_hashes = %s WHERE song_id = %s",
+                (len(rows), song_id),
+            )
+        return song_id
+
+    def _songs_where(self, condition: str, parameters: tuple[object, ...]) -> list[SongRecord]:
+        with self._errors("read songs from"):
+            rows = self._query(
+                f"SELECT {_SONG_COLUMNS} FROM songs WHERE {condition} ORDER BY song_id", parameters
+            )
+        return [_record(row) for row in rows]
+
+    def song_by_sha1(self, file_sha1: str) -> SongRecord | None:
+        found = self._songs_where("file_sha1 = %s", (sha1_bytes(file_sha1),))
+        return found[0] if found else None
+
+    def get_song(self, song_id: int) -> SongRecord:
+        found = self._songs_where("song_id = %s", (operator.index(song_id),))
+        if not found:
+            raise SongNotFoundError(f"No song with id {song_id} in {self.description}.")
+        return found[0]
+
+    def find_songs(self, name: str) -> list[SongRecord]:
+        # The column's collation ignores case, accents and trailing spaces; keep only exact matches.
+        return [song for song in self._songs_where("name = %s", (name,)) if song.name == name]
+
+    def songs(self) -> list[SongRecord]:
+        return self._songs_where("fingerprinted = 1", ())
+
+    def delete_song(self, song_id: int) -> None:
+        song_id = operator.index(song_id)
+        with self._errors("delete a song from"), self._transaction() as cursor:
+            cursor.execute("DELETE FROM fingerprints WHERE song_id = %s", (song_id,))
+            if cursor.execute("DELETE FROM songs WHERE song_id = %s", (song_id,)) == 0:
+                raise SongNotFoundError(f"No song with id {song_id} in {self.description}.")
+
+    def lookup(
+        self, hashes: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+        probes = probe_hashes(hashes).tolist()
+        rows: list[tuple[int, int, int]] = []
+        with self._errors("look up hashes in"):
+            for start in range(0, len(probes), LOOKUP_BATCH):
+                batch = probes[start : start + LOOKUP_BATCH]
+                rows += self._query(
+                    "SELECT f.hash, f.song_id, f.`offset` FROM fingerprints f "
+                    "JOIN songs s ON s.song_id = f.song_id AND s.fingerprinted = 1 "
+                    f"WHERE f.hash IN ({','.join(['%s'] * len(batch))})",
+                    batch,
+                )
+        return lookup_arrays(rows)
+
+    def song_fingerprints(self, song_id: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+        song_id = self.get_song(song_id).song_id
+        with self._errors("read fingerprints from"):
+            rows = self._query(
+                "SELECT hash, `offset` FROM fingerprints WHERE song_id = %s ORDER BY hash, `offset`",
+                (song_id,),
+            )
+        table = np.array(rows, dtype=np.int64).reshape(-1, 2)
+        return table[:, 0].copy(), table[:, 1].astype(np.int32)
+
+    def counts(self) -> tuple[int, int]:
+        with self._errors("count the songs in"):
+            ((songs, fingerprints),) = self._query(
+                "SELECT COUNT(*), COALESCE(SUM(total_hashes), 0) FROM songs WHERE fingerprinted = 1"
+            )
+        return int(songs), int(fingerprints)
+
+    def size_bytes(self) -> int:
+        with self._errors("measure"):
+            # InnoDB refreshes its size statistics lazily; ANALYZE makes them current (it reads no rows).
+            self._query("ANALYZE TABLE songs, fingerprints")
+            ((size,),) = self._query(
+                "SELECT COALESCE(SUM(data_length + index_length), 0) FROM information_schema.tables "
+                "WHERE table_schema = DATABASE() AND table_name IN ('songs', 'fingerprints')"
+            )
+        return int(size)
+
+
+def _record(row: tuple[object, ...]) -> SongRecord:
+    song_id, name, sha1, duration_s, total_hashes, fingerprinted, date_created = row
+    return SongRecord(
+        song_id=song_id,
+        name=name,
+        file_sha1=sha1.hex(),
+        duration_s=duration_s if duration_s is not None else 0.0,
+        total_hashes=total_hashes or 0,
+        fingerprinted=bool(fingerprinted),
+        date_created=date_created.replace(tzinfo=timezone.utc).isoformat(),
+    )
