@@ -1,0 +1,31 @@
+"""Fixtures shared by the whole test suite."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.mariadb import MariaDBServer, missing_binaries
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[MariaDBServer]:
+    """A throwaway MariaDB server for the session; skipped without MariaDB unless REQUIRE_MYSQL=1."""
+    missing = missing_binaries()
+    if missing:
+        reason = f"MariaDB server programs not found ({', '.join(missing)}); install mariadb-server"
+        if os.environ.get("REQUIRE_MYSQL") == "1":
+            pytest.fail(f"{reason}. REQUIRE_MYSQL=1 forbids skipping the MySQL tests.")
+        pytest.skip(reason)
+    with MariaDBServer() as server:
+        yield server
+
+
+@pytest.fixture
+def mysql_settings(mariadb_server: MariaDBServer) -> Iterator[dict[str, object]]:
+    """Connection options (host, port, user, password, database) of a fresh empty database."""
+    options = mariadb_server.create_database()
+    yield options
+    mariadb_server.drop_database(options["database"])

@@ -1,0 +1,174 @@
+"""A throwaway MariaDB server in a temporary data directory, for the tests and the benchmarks.
+
+    with MariaDBServer() as server:
+        options = server.create_database()   # host, port, user, password, database
+        ...
+        server.drop_database(options["database"])
+
+The server listens on 127.0.0.1 at a free port and on a Unix socket in its directory; root has an empty
+password and is used only to create databases. The test user may use only the databases it is granted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import MySQLdb
+
+_SEARCH_PATH = ("/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin")
+
+
+def find_binary(name: str) -> str | None:
+    """The path of a MariaDB program on PATH or in the usual system folders, or None."""
+    found = shutil.which(name)
+    if found:
+        return found
+    return next((f"{folder}/{name}" for folder in _SEARCH_PATH if Path(folder, name).is_file()), None)
+
+
+def missing_binaries() -> list[str]:
+    """The MariaDB programs the server needs that are not installed."""
+    return [name for name in ("mariadb-install-db", "mariadbd") if find_binary(name) is None]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class MariaDBServer:
+    """Start a private MariaDB server on enter, stop it and delete its files on exit."""
+
+    user = "tester"
+    password = "tester-Pw-7c1e"
+    start_timeout_s = 30.0
+    stop_timeout_s = 30.0
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="mariadb-"))
+        self.datadir = self.root / "data"
+        self.socket = str(self.root / "mysqld.sock")
+        self.error_log = self.root / "error.log"
+        self.port = _free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._names = itertools.count(1)
+
+    def __enter__(self) -> MariaDBServer:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Initialise the data directory, launch the server, wait for it and create the test user."""
+        missing = missing_binaries()
+        if missing:
+            raise RuntimeError(f"MariaDB programs not found: {', '.join(missing)}")
+        subprocess.run(
+            [
+                find_binary("mariadb-install-db"),
+                "--no-defaults",
+                f"--datadir={self.datadir}",
+                "--user=root",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        self._process = subprocess.Popen(
+            [
+                find_binary("mariadbd"),
+                "--no-defaults",
+                f"--datadir={self.datadir}",
+                f"--socket={self.socket}",
+                f"--port={self.port}",
+                "--bind-address=127.0.0.1",
+                f"--pid-file={self.root / 'mysqld.pid'}",
+                f"--log-error={self.error_log}",
+                "--user=root",
+                "--skip-log-bin",
+                "--innodb-buffer-pool-size=128M",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._wait_until_ready()
+        self._admin(f"CREATE USER '{self.user}'@'%%' IDENTIFIED BY %s", (self.password,))
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + self.start_timeout_s
+        while True:
+            try:
+                MySQLdb.connect(unix_socket=self.socket, user="root", password="").close()
+                return
+            except MySQLdb.OperationalError as exc:
+                if self._process.poll() is not None:
+                    state = f"exited with status {self._process.returncode}"
+                elif time.monotonic() > deadline:
+                    state = f"did not answer within {self.start_timeout_s:.0f} s"
+                else:
+                    time.sleep(0.05)
+                    continue
+                raise RuntimeError(
+                    f"The MariaDB server {state} ({exc}). End of {self.error_log}:\n{self.log_tail()}"
+                ) from exc
+
+    def log_tail(self, lines: int = 20) -> str:
+        """The last lines of the server's error log."""
+        if not self.error_log.exists():
+            return "(no error log)"
+        return "\n".join(self.error_log.read_text(errors="replace").splitlines()[-lines:])
+
+    def _admin(self, sql: str, parameters: tuple[object, ...] | None = None) -> None:
+        """Run one statement as root (with parameters, a literal % is written %%)."""
+        connection = MySQLdb.connect(unix_socket=self.socket, user="root", password="")
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, parameters)
+        finally:
+            connection.close()
+
+    def connection_options(self, database: str) -> dict[str, object]:
+        """Keyword arguments of MySQLStore for the test user and `database`."""
+        return {
+            "host": "127.0.0.1",
+            "port": self.port,
+            "user": self.user,
+            "password": self.password,
+            "database": database,
+        }
+
+    def create_database(self) -> dict[str, object]:
+        """Create a new empty database the test user may use; return its connection options."""
+        name = f"shazam_test_{next(self._names)}"
+        self._admin(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        self._admin(f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{self.user}'@'%'")
+        return self.connection_options(name)
+
+    def drop_database(self, name: str) -> None:
+        self._admin(f"DROP DATABASE IF EXISTS `{name}`")
+
+    def stop(self) -> None:
+        """Shut the server down (SIGTERM, then SIGKILL after a timeout) and delete its files."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(self.stop_timeout_s)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
