@@ -310,6 +310,24 @@ def test_lookup_across_batch_boundaries(store: Store, n_probes: int) -> None:
     assert np.array_equal(offsets.astype(np.int64) * 2, hashes)
 
 
+def test_duplicate_probes_return_each_row_once(store: Store) -> None:
+    song_id = store.add_song("Song", _sha1(1), 1.0, np.arange(3000), np.zeros(3000, dtype=np.int32))
+    probes = np.tile(np.arange(4000), 3)  # repeats fall into different batches
+
+    assert _rows(store.lookup(probes)) == [(h, song_id, 0) for h in range(3000)]
+
+
+@pytest.mark.parametrize("n_hashes", [1, 4999, 5000, 5001, 10_001])
+def test_every_fingerprint_is_stored_across_insert_batches(store: Store, n_hashes: int) -> None:
+    hashes = np.arange(n_hashes, dtype=np.int64) * 7
+    song_id = store.add_song("Song", _sha1(1), 1.0, hashes, np.ones(n_hashes, dtype=np.int32))
+
+    stored_hashes, stored_offsets = store.song_fingerprints(song_id)
+    assert np.array_equal(stored_hashes, hashes)
+    assert np.all(stored_offsets == 1)
+    assert store.counts() == (1, n_hashes)
+
+
 # --- unfinished songs --------------------------------------------------------------------------------
 
 
