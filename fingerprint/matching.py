@@ -19,7 +19,7 @@ from fingerprint.errors import ParameterError
 
 @dataclass(frozen=True)
 class Candidate:
-    """The best offset of one song and how well the query agrees with it."""
+    """The best offset of one song and how many query hashes agree with it."""
 
     song_id: int
     # Offset difference (stored frame - query frame) with the most votes: where the query starts in the song.
@@ -28,13 +28,6 @@ class Candidate:
     aligned: int
     # All hits of this song, whatever their offset.
     song_hits: int
-    # The aligned count chance alone would be expected to reach for this song (see `chance_level`).
-    chance: float
-
-    @property
-    def significance(self) -> float:
-        """Aligned hashes beyond what chance explains."""
-        return self.aligned - self.chance
 
 
 def join_hits(
@@ -61,15 +54,22 @@ def join_hits(
     return hit_song_ids[hit_index].astype(np.int64), differences, hit_hashes[hit_index].astype(np.int64)
 
 
-def chance_level(song_hits: int, *, n_bins: int, tolerance: int) -> float:
-    """The highest vote count chance alone would give a song with `song_hits` hits.
+def chance_level(background_hits: int, *, n_bins: int, tolerance: int) -> float:
+    """The highest vote count chance alone would give a song with `background_hits` stray hits.
 
-    Hits of a song that is not in the query fall on about `n_bins` offset differences at random, so each
-    tolerance window holds Poisson(lambda) votes with lambda = hits * window / n_bins; the largest of
-    `n_bins` such windows is about ``lambda + sqrt(2 * lambda * ln n_bins)``.
+    Hits of a song that is not in the query fall on about `n_bins` offset differences at random (the
+    song's length plus the query's, in frames), so each tolerance window holds Poisson(lambda) votes with
+    lambda = hits * window / n_bins; the largest of `n_bins` such windows is about
+    ``lambda + sqrt(2 * lambda * ln n_bins)``.
     """
-    lam = song_hits * min((2 * tolerance + 1) / max(n_bins, 1), 1.0)
+    lam = background_hits * min((2 * tolerance + 1) / max(n_bins, 1), 1.0)
     return lam + math.sqrt(2.0 * lam * math.log(max(n_bins, 2)))
+
+
+def significance(candidate: Candidate, *, n_bins: int, tolerance: int) -> float:
+    """Aligned hashes beyond what chance explains, given the song's hits off the winning offset."""
+    background = max(candidate.song_hits - candidate.aligned, 0)
+    return candidate.aligned - chance_level(background, n_bins=n_bins, tolerance=tolerance)
 
 
 def align_matches(
@@ -80,12 +80,13 @@ def align_matches(
     tolerance: int,
     max_candidates: int,
 ) -> list[Candidate]:
-    """Rank songs by the votes on their best offset difference; return the best `max_candidates`.
+    """The best offset difference of each song; the `max_candidates` songs with most aligned hashes.
 
     There is one element per (stored hit, query entry) pair, as `join_hits` gives them; `hashes` is the
     hash of each pair. Votes on differences within `tolerance` frames of each other are counted together.
     The aligned count of a candidate is the number of distinct hash values in its winning window, so a
-    hash that repeats in the song or the query cannot vote many times.
+    hash that repeats in the song or the query cannot vote many times. `significance` weighs a candidate
+    against chance.
     """
     if tolerance < 0:
         raise ParameterError(f"tolerance={tolerance} must not be negative")
@@ -111,11 +112,7 @@ def align_matches(
     is_first[1:] = key_songs[order][1:] != key_songs[order][:-1]
     best = order[is_first]
     hit_songs, song_hit_counts = np.unique(song_ids, return_counts=True)
-    # The range of differences each song's hits cover (keys are sorted by song, then difference).
-    song_first = np.searchsorted(key_songs, hit_songs, side="left")
-    song_last = np.searchsorted(key_songs, hit_songs, side="right") - 1
-    song_spans = unique_keys[song_last] - unique_keys[song_first] + 1
-    # Keep a generous shortlist by raw votes, then count distinct query entries for those only.
+    # Keep a generous shortlist by raw votes, then count distinct hashes for those only.
     shortlist = best[np.argsort(-window_votes[best], kind="stable")[: max_candidates * 4]]
     candidates = []
     for key in shortlist:
@@ -123,9 +120,7 @@ def align_matches(
         centre = int(unique_keys[key] - song * span) - shift
         in_window = (song_ids == song) & (np.abs(differences - centre) <= tolerance)
         aligned = len(np.unique(hashes[in_window]))
-        index = np.searchsorted(hit_songs, song)
-        hits = int(song_hit_counts[index])
-        chance = chance_level(hits, n_bins=int(song_spans[index]), tolerance=tolerance)
-        candidates.append(Candidate(song, centre, aligned, hits, chance))
-    candidates.sort(key=lambda c: (-c.significance, c.song_id))
+        hits = int(song_hit_counts[np.searchsorted(hit_songs, song)])
+        candidates.append(Candidate(song, centre, aligned, hits))
+    candidates.sort(key=lambda c: (-c.aligned, c.song_id))
     return candidates[:max_candidates]

@@ -37,8 +37,9 @@ def find_peaks(
 
     A peak is a bin that is the maximum of the rectangle of ``+-freq_radius`` bins and ``+-time_radius``
     frames around it (the separable maximum filter makes this fast), at least `amp_min_db` loud and at or
-    above `min_freq_bin`. With `max_per_second`, only the strongest peaks are kept in each window of one
-    second (``frames_per_second`` frames), which bounds the density on loud, busy music.
+    above `min_freq_bin`. With `max_per_second`, a peak is kept only if it is among the `max_per_second`
+    loudest within half a second (``frames_per_second / 2`` frames) either side, which bounds the density
+    on loud, busy music.
     """
     if s_db.ndim != 2:
         raise ParameterError(f"spectrogram must be 2-D (bins x frames), got shape {s_db.shape}")
@@ -69,14 +70,25 @@ def find_peaks(
 def _strongest_per_window(
     time_frames: npt.NDArray[np.intp], amps: npt.NDArray[np.float32], count: int, frames_per_second: float
 ) -> npt.NDArray[np.bool_]:
-    """Mask keeping the `count` loudest peaks of each one-second window."""
-    window = (time_frames / frames_per_second).astype(np.int64)
-    order = np.lexsort((-amps, window))
-    sorted_windows = window[order]
-    first_of_window = np.searchsorted(sorted_windows, sorted_windows, side="left")
-    rank = np.arange(len(order)) - first_of_window
+    """Mask keeping each peak that is among the `count` loudest within half a second either side of it.
+
+    The window moves with the peak, so the choice does not depend on where the signal starts: a clip cut
+    from a song keeps the same peaks as the song (away from its edges).
+    """
+    order = np.argsort(time_frames, kind="stable")
+    times = time_frames[order].astype(np.float64)
+    loud = amps[order]
+    half_window = frames_per_second / 2.0
+    louder_neighbours = np.zeros(len(order), dtype=np.int64)
+    # Compare every peak with its j-th neighbour on each side, for as long as any neighbour is in range.
+    for j in range(1, len(order)):
+        near = times[j:] - times[:-j] <= half_window
+        if not near.any():
+            break
+        louder_neighbours[:-j] += near & (loud[j:] > loud[:-j])
+        louder_neighbours[j:] += near & (loud[:-j] > loud[j:])
     keep = np.zeros(len(order), dtype=bool)
-    keep[order[rank < count]] = True
+    keep[order] = louder_neighbours < count
     return keep
 
 

@@ -13,7 +13,7 @@ from database.base import SongRecord, Store
 from fingerprint.analysis import Fingerprints, query_fingerprints
 from fingerprint.audio import Samples, clip, mix, resample, valid_samples
 from fingerprint.decoder import read_audio
-from fingerprint.matching import Candidate, align_matches, join_hits
+from fingerprint.matching import Candidate, align_matches, join_hits, significance
 from fingerprint.types import Match, RecognitionResult
 
 
@@ -80,15 +80,16 @@ class Recognizer:
         samples = resample(valid_samples(samples), from_rate=sample_rate, to_rate=self.params.sample_rate)
         query = query_fingerprints(samples, self.params)
         fingerprinted = time.perf_counter()
-        hit_hashes, hit_songs, hit_offsets = self.store.lookup(np.unique(query.hashes))
+        hits = self.store.lookup(np.unique(query.hashes))
         looked_up = time.perf_counter()
-        matches, best_rejected = self._decide(query, hit_hashes, hit_songs, hit_offsets)
+        duration_s = len(samples) / self.params.sample_rate
+        matches, best_rejected = self._decide(query, duration_s, hits)
         aligned = time.perf_counter()
         return RecognitionResult(
             matches=tuple(matches),
             best_rejected=best_rejected,
             input_total_hashes=len(query),
-            query_duration_s=len(samples) / self.params.sample_rate,
+            query_duration_s=duration_s,
             fingerprint_time_s=fingerprinted - started,
             query_time_s=looked_up - fingerprinted,
             align_time_s=aligned - looked_up,
@@ -97,29 +98,33 @@ class Recognizer:
     def _decide(
         self,
         query: Fingerprints,
-        hit_hashes: np.ndarray,
-        hit_songs: np.ndarray,
-        hit_offsets: np.ndarray,
+        query_duration_s: float,
+        hits: tuple[np.ndarray, np.ndarray, np.ndarray],
     ) -> tuple[list[Match], Match | None]:
-        """The matches that clear the bar, best first, and the best candidate that did not."""
-        song_ids, differences, hashes = join_hits(
-            query.hashes, query.offsets, hit_hashes, hit_songs, hit_offsets
-        )
+        """The matches that clear the bar, most significant first, and the best candidate that did not."""
+        params = self.params
+        song_ids, differences, hashes = join_hits(query.hashes, query.offsets, *hits)
         candidates = align_matches(
             song_ids,
             differences,
             hashes,
-            tolerance=self.params.offset_tolerance_frames,
-            max_candidates=self.params.max_matches + 1,
+            tolerance=params.offset_tolerance_frames,
+            max_candidates=4 * params.max_matches,
         )
-        threshold = self.params.min_aligned_hashes
-        accepted = [c for c in candidates if c.significance >= threshold][: self.params.max_matches]
-        rejected = next((c for c in candidates if c.significance < threshold), None)
-        matches = [self._match(c, len(query)) for c in accepted]
-        return matches, (self._match(rejected, len(query)) if rejected and not matches else None)
+        frames_per_s = params.sample_rate / params.hop_length
+        scored = []
+        for candidate in candidates:
+            song = self.store.get_song(candidate.song_id)
+            n_bins = int((song.duration_s + query_duration_s) * frames_per_s) + 1
+            score = significance(candidate, n_bins=n_bins, tolerance=params.offset_tolerance_frames)
+            scored.append((score, candidate, song))
+        scored.sort(key=lambda item: (-item[0], item[1].song_id))
+        threshold = params.min_aligned_hashes
+        matches = [self._match(*item, len(query)) for item in scored if item[0] >= threshold]
+        rejected = next((self._match(*item, len(query)) for item in scored if item[0] < threshold), None)
+        return matches[: params.max_matches], (None if matches else rejected)
 
-    def _match(self, candidate: Candidate, input_total_hashes: int) -> Match:
-        song: SongRecord = self.store.get_song(candidate.song_id)
+    def _match(self, score: float, candidate: Candidate, song: SongRecord, input_total_hashes: int) -> Match:
         offset_s = candidate.offset_frames * self.params.hop_length / self.params.sample_rate
         return Match(
             song_id=song.song_id,
@@ -132,5 +137,5 @@ class Recognizer:
             fingerprinted_confidence=round(candidate.aligned / max(song.total_hashes, 1), 4),
             offset=candidate.offset_frames,
             offset_seconds=round(offset_s, 3),
-            confidence=round(confidence(candidate.significance, self.params.min_aligned_hashes), 4),
+            confidence=round(confidence(score, self.params.min_aligned_hashes), 4),
         )

@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+
+from config.settings import FingerprintParams
+from fingerprint.analysis import fingerprint_samples, query_fingerprints
+from tests.synth import synth_song
+
+PARAMS = FingerprintParams()
+
+
+@pytest.mark.parametrize("hops", [1, 7, 40])
+def test_delaying_by_whole_hops_shifts_offsets_and_keeps_hashes(hops):
+    song = synth_song(1, duration_s=12.0)
+    delayed = np.concatenate([np.zeros(hops * PARAMS.hop_length, np.float32), song])
+    original = fingerprint_samples(song, PARAMS)
+    shifted = fingerprint_samples(delayed, PARAMS)
+    original_pairs = set(zip(original.hashes.tolist(), (original.offsets + hops).tolist(), strict=True))
+    shifted_pairs = set(zip(shifted.hashes.tolist(), shifted.offsets.tolist(), strict=True))
+    # Away from the edges (where the density window sees other neighbours) every pair is found again.
+    last = int(original.offsets.max()) + hops
+    inner = {p for p in original_pairs if hops + 64 <= p[1] <= last - 96}
+    assert len(inner) > 100
+    assert inner <= shifted_pairs
+
+
+def test_density_matches_the_parameters():
+    song = synth_song(2, duration_s=30.0)
+    fingerprints = fingerprint_samples(song, PARAMS)
+    per_second = len(fingerprints) / 30.0
+    assert 5 < per_second <= PARAMS.peaks_per_second * PARAMS.fan_value * 1.2
+
+
+def test_query_fingerprints_cover_the_stored_ones_for_an_on_grid_clip():
+    song = synth_song(3, duration_s=20.0)
+    stored = fingerprint_samples(song, PARAMS)
+    start = 100 * PARAMS.hop_length
+    query = query_fingerprints(song[start : start + 5 * PARAMS.sample_rate], PARAMS)
+    stored_pairs = set(zip(stored.hashes.tolist(), (stored.offsets - 100).tolist(), strict=True))
+    query_pairs = set(zip(query.hashes.tolist(), query.offsets.tolist(), strict=True))
+    inner = {p for p in stored_pairs if 40 <= p[1] <= 100}
+    assert len(inner & query_pairs) >= 0.8 * len(inner)
+
+
+def test_silence_and_tiny_input_give_no_fingerprints():
+    assert len(fingerprint_samples(np.zeros(80_000, np.float32), PARAMS)) == 0
+    assert len(query_fingerprints(np.zeros(10, np.float32), PARAMS)) == 0
+    assert len(query_fingerprints(np.zeros(0, np.float32), PARAMS)) == 0
