@@ -9,8 +9,9 @@ then forgotten: it appears in no message, repr or attribute.
 from __future__ import annotations
 
 import operator
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timezone
 
 import MySQLdb
@@ -66,6 +67,9 @@ _DUPLICATE_KEY = 1062
 class MySQLStore:
     """A Store in an existing MySQL/MariaDB database; its tables are created if missing."""
 
+    #: After this many idle seconds the connection is pinged (and renewed) before it is used.
+    idle_check_s = 60.0
+
     def __init__(
         self,
         *,
@@ -84,23 +88,31 @@ class MySQLStore:
         address = (
             {"unix_socket": unix_socket, "host": "localhost"} if unix_socket else {"host": host, "port": port}
         )
-        try:
-            self._conn = MySQLdb.connect(
-                **address,
-                user=user,
-                password=password,
-                database=database,
-                connect_timeout=connect_timeout_s,
-                charset="utf8mb4",
-                sql_mode=_SQL_MODE,
-                autocommit=True,
-                multi_statements=False,
-            )
-        except MySQLdb.Error as exc:
-            raise self._translate(exc, "connect to", password) from exc
+
+        def connect() -> MySQLdb.connections.Connection:
+            """A new connection; the password lives only in this closure."""
+            try:
+                return MySQLdb.connect(
+                    **address,
+                    user=user,
+                    password=password,
+                    database=database,
+                    connect_timeout=connect_timeout_s,
+                    charset="utf8mb4",
+                    sql_mode=_SQL_MODE,
+                    autocommit=True,
+                    multi_statements=False,
+                )
+            except MySQLdb.Error as exc:
+                raise self._translate(exc, "connect to", password) from exc
+
+        self._connect = connect
+        self._closed = False
+        self._conn = self._open_session()
+        self._used = time.monotonic()
         try:
             with self._errors("prepare"):
-                self._prepare()
+                self._create_schema()
         except StoreError:
             self._conn.close()
             raise
@@ -115,14 +127,37 @@ class MySQLStore:
         self.close()
 
     def close(self) -> None:
+        self._closed = True
         if self._conn.open:
             self._conn.close()
 
-    def _prepare(self) -> None:
+    def _open_session(self) -> MySQLdb.connections.Connection:
+        connection = self._connect()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET time_zone = '+00:00'")
+                # Reads see the latest commits, and a scan (delete_song) locks only the rows it deletes.
+                cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        except MySQLdb.Error as exc:
+            connection.close()
+            raise self._translate(exc, "set up a session with") from exc
+        return connection
+
+    def _revive(self) -> None:
+        """Reconnect if the connection was lost, or was idle long enough for the server to drop it."""
+        if self._closed:
+            raise StoreError(f"The store {self.description} is closed.")
+        if self._conn.open and time.monotonic() - self._used < self.idle_check_s:
+            return
+        try:
+            self._conn.ping()
+        except MySQLdb.Error:
+            with suppress(MySQLdb.Error):
+                self._conn.close()
+            self._conn = self._open_session()
+
+    def _create_schema(self) -> None:
         with self._conn.cursor() as cursor:
-            cursor.execute("SET time_zone = '+00:00'")
-            # Reads see the latest commits, and a scan (delete_song) locks only the rows it deletes.
-            cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
             for statement in _SCHEMA:
                 cursor.execute(statement)
             cursor.execute(
@@ -164,11 +199,17 @@ class MySQLStore:
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
-        """Turn mysqlclient errors into StoreErrors."""
+        """Run one operation on a live connection; turn mysqlclient errors into StoreErrors."""
+        self._revive()
         try:
             yield
         except MySQLdb.Error as exc:
+            if exc.args and exc.args[0] in _UNREACHABLE:
+                with suppress(MySQLdb.Error):
+                    self._conn.close()  # so that the next operation reconnects
             raise self._translate(exc, action) from exc
+        finally:
+            self._used = time.monotonic()
 
     @contextmanager
     def _transaction(self) -> Iterator[MySQLdb.cursors.Cursor]:
