@@ -112,7 +112,7 @@ class SQLiteStore:
             raise self._translate(exc, action) from exc
 
     def _translate(self, exc: sqlite3.Error, action: str) -> StoreError:
-        text = str(exc)
+        text = str(exc).rstrip(".")
         prefix = f"Cannot {action} the SQLite store {self.path}: {text}."
         if "not a database" in text or "encrypted" in text or "malformed" in text:
             return StoreUnavailableError(
