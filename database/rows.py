@@ -6,6 +6,7 @@ Both backends share these so that they accept, reject and return exactly the sam
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Sequence
 
@@ -30,7 +31,7 @@ def check_song(name: str, duration_s: float) -> None:
     """Raise ValueError unless `name` and `duration_s` fit a song row."""
     if not isinstance(name, str) or not name or len(name) > MAX_NAME_CHARS:
         raise ValueError(f"a song name must be a string of 1 to {MAX_NAME_CHARS} characters, got {name!r}")
-    if not isinstance(duration_s, (int, float)) or not math.isfinite(duration_s) or duration_s < 0:
+    if not isinstance(duration_s, numbers.Real) or not math.isfinite(duration_s) or duration_s < 0:
         raise ValueError(f"duration_s must be a finite number >= 0, got {duration_s!r}")
 
 

@@ -219,6 +219,25 @@ def test_invalid_fingerprints_are_rejected_and_store_nothing(
     assert _table_counts(backend, store) == (0, 0)
 
 
+@pytest.mark.parametrize(
+    ("name", "sha1", "duration_s", "message"),
+    [
+        ("", _sha1(1), 1.0, "song name"),
+        ("x" * 513, _sha1(1), 1.0, "song name"),
+        ("Song", "abc", 1.0, "40 hexadecimal"),
+        ("Song", "g" * 40, 1.0, "40 hexadecimal"),
+        ("Song", _sha1(1), float("nan"), "duration_s"),
+        ("Song", _sha1(1), -1.0, "duration_s"),
+    ],
+)
+def test_invalid_song_fields_are_rejected_and_store_nothing(
+    backend: Backend, store: Store, name: str, sha1: str, duration_s: float, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        store.add_song(name, sha1, duration_s, np.array([1]), np.array([0]))
+    assert _table_counts(backend, store) == (0, 0)
+
+
 def test_failure_in_the_middle_of_add_song_leaves_nothing(backend: Backend, store: Store) -> None:
     backend.run_sql(store, backend.fail_insert_of_hash_sql, ())
     hashes = np.arange(12_000, dtype=np.int64)  # hash 9000 fails after thousands of rows went in
