@@ -30,17 +30,29 @@ class Candidate:
     song_hits: int
 
 
+@dataclass(frozen=True)
+class Pairs:
+    """Every (stored hit, query entry) pair with the same hash: one element per pair."""
+
+    song_ids: npt.NDArray[np.int64]
+    hashes: npt.NDArray[np.int64]
+    query_offsets: npt.NDArray[np.int64]
+    # Stored offset minus query offset: where the query would start in the song.
+    differences: npt.NDArray[np.int64]
+
+    @property
+    def song_offsets(self) -> npt.NDArray[np.int64]:
+        return self.query_offsets + self.differences
+
+
 def join_hits(
     query_hashes: npt.NDArray[np.int64],
     query_offsets: npt.NDArray[np.int32],
     hit_hashes: npt.NDArray[np.int64],
     hit_song_ids: npt.NDArray[np.int64],
     hit_offsets: npt.NDArray[np.int32],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Pair every stored hit with every query entry of the same hash.
-
-    Returns ``(song_ids, offset_differences, hashes)``: one element per (hit, query entry) pair.
-    """
+) -> Pairs:
+    """Pair every stored hit with every query entry of the same hash."""
     order = np.argsort(query_hashes, kind="stable")
     sorted_hashes = query_hashes[order]
     first = np.searchsorted(sorted_hashes, hit_hashes, side="left")
@@ -50,8 +62,13 @@ def join_hits(
     # Position of each pair inside its hit's run of query entries: 0, 1, ... per hit.
     run_start = np.repeat(np.cumsum(per_hit) - per_hit, per_hit)
     query_index = order[np.repeat(first, per_hit) + (np.arange(len(hit_index)) - run_start)]
-    differences = hit_offsets[hit_index].astype(np.int64) - query_offsets[query_index].astype(np.int64)
-    return hit_song_ids[hit_index].astype(np.int64), differences, hit_hashes[hit_index].astype(np.int64)
+    pair_query_offsets = query_offsets[query_index].astype(np.int64)
+    return Pairs(
+        song_ids=hit_song_ids[hit_index].astype(np.int64),
+        hashes=hit_hashes[hit_index].astype(np.int64),
+        query_offsets=pair_query_offsets,
+        differences=hit_offsets[hit_index].astype(np.int64) - pair_query_offsets,
+    )
 
 
 def chance_level(background_hits: int, *, n_bins: int, tolerance: int) -> float:
@@ -73,17 +90,14 @@ def significance(candidate: Candidate, *, n_bins: int, tolerance: int) -> float:
 
 
 def align_matches(
-    song_ids: npt.NDArray[np.int64],
-    differences: npt.NDArray[np.int64],
-    hashes: npt.NDArray[np.int64],
+    pairs: Pairs,
     *,
     tolerance: int,
     max_candidates: int,
 ) -> list[Candidate]:
     """The best offset difference of each song; the `max_candidates` songs with most aligned hashes.
 
-    There is one element per (stored hit, query entry) pair, as `join_hits` gives them; `hashes` is the
-    hash of each pair. Votes on differences within `tolerance` frames of each other are counted together.
+    Votes on differences within `tolerance` frames of each other are counted together.
     The aligned count of a candidate is the number of distinct hash values in its winning window, so a
     hash that repeats in the song or the query cannot vote many times. `significance` weighs a candidate
     against chance.
@@ -92,8 +106,9 @@ def align_matches(
         raise ParameterError(f"tolerance={tolerance} must not be negative")
     if max_candidates < 1:
         raise ParameterError(f"max_candidates={max_candidates} must be at least 1")
-    if len(song_ids) == 0:
+    if len(pairs.song_ids) == 0:
         return []
+    song_ids, differences, hashes = pairs.song_ids, pairs.differences, pairs.hashes
     # One sortable key per (song, difference); differences are shifted to be non-negative.
     shift = -int(differences.min()) + tolerance
     span = int(differences.max()) + shift + tolerance + 1

@@ -103,11 +103,9 @@ class Recognizer:
     ) -> tuple[list[Match], Match | None]:
         """The matches that clear the bar, most significant first, and the best candidate that did not."""
         params = self.params
-        song_ids, differences, hashes = join_hits(query.hashes, query.offsets, *hits)
+        pairs = join_hits(query.hashes, query.offsets, *hits)
         candidates = align_matches(
-            song_ids,
-            differences,
-            hashes,
+            pairs,
             tolerance=params.offset_tolerance_frames,
             max_candidates=4 * params.max_matches,
         )

@@ -2,22 +2,28 @@ import numpy as np
 import pytest
 
 from fingerprint.errors import ParameterError
-from fingerprint.matching import align_matches, chance_level, join_hits, significance
+from fingerprint.matching import Pairs, align_matches, chance_level, join_hits, significance
 
 
 def _i64(values):
     return np.array(values, dtype=np.int64)
 
 
+def _pairs(songs, differences, hashes):
+    songs, differences = _i64(songs), _i64(differences)
+    return Pairs(songs, _i64(hashes), np.zeros(len(songs), np.int64), differences)
+
+
 def test_join_pairs_every_hit_with_every_query_entry_of_its_hash():
     query_hashes, query_offsets = _i64([5, 7, 5]), np.array([0, 1, 2], np.int32)
     hit_hashes, hit_songs, hit_offsets = _i64([5, 7, 9]), _i64([1, 2, 3]), np.array([10, 20, 30], np.int32)
-    songs, diffs, hashes = join_hits(query_hashes, query_offsets, hit_hashes, hit_songs, hit_offsets)
-    assert sorted(zip(songs.tolist(), diffs.tolist(), hashes.tolist(), strict=True)) == [
-        (1, 8, 5),
-        (1, 10, 5),
-        (2, 19, 7),
-    ]
+    pairs = join_hits(query_hashes, query_offsets, hit_hashes, hit_songs, hit_offsets)
+    rows = zip(
+        *(a.tolist() for a in (pairs.song_ids, pairs.hashes, pairs.query_offsets, pairs.song_offsets)),
+        strict=True,
+    )
+    assert sorted(rows) == [(1, 5, 0, 10), (1, 5, 2, 10), (2, 7, 1, 20)]
+    assert sorted(pairs.differences.tolist()) == [8, 10, 19]
 
 
 def test_consistent_offset_is_significant_and_scattered_hits_are_not():
@@ -25,8 +31,7 @@ def test_consistent_offset_is_significant_and_scattered_hits_are_not():
     # Song 1: 30 hashes agreeing on offset 100 (one frame of jitter). Song 2: 200 hits at random offsets.
     songs = np.concatenate([np.full(30, 1), np.full(200, 2)])
     diffs = np.concatenate([100 + rng.integers(-1, 2, 30), rng.integers(-500, 500, 200)])
-    hashes = np.arange(230)
-    candidates = align_matches(songs, diffs, hashes, tolerance=1, max_candidates=2)
+    candidates = align_matches(_pairs(songs, diffs, np.arange(230)), tolerance=1, max_candidates=2)
     assert [c.song_id for c in candidates] == [1, 2]
     assert candidates[0].offset_frames in (99, 100, 101)
     assert candidates[0].aligned == 30
@@ -39,13 +44,12 @@ def test_consistent_offset_is_significant_and_scattered_hits_are_not():
 
 
 def test_a_hash_repeated_on_one_offset_votes_once():
-    songs, diffs, hashes = _i64([1] * 10), _i64([50] * 10), _i64([42] * 10)
-    (candidate,) = align_matches(songs, diffs, hashes, tolerance=1, max_candidates=3)
+    (candidate,) = align_matches(_pairs([1] * 10, [50] * 10, [42] * 10), tolerance=1, max_candidates=3)
     assert candidate.aligned == 1
 
 
 def test_no_hits_no_candidates():
-    assert align_matches(_i64([]), _i64([]), _i64([]), tolerance=1, max_candidates=3) == []
+    assert align_matches(_pairs([], [], []), tolerance=1, max_candidates=3) == []
 
 
 def test_chance_level_grows_with_hits_and_is_zero_without():
@@ -55,6 +59,6 @@ def test_chance_level_grows_with_hits_and_is_zero_without():
 
 def test_bad_arguments_raise():
     with pytest.raises(ParameterError, match="tolerance"):
-        align_matches(_i64([1]), _i64([1]), _i64([1]), tolerance=-1, max_candidates=1)
+        align_matches(_pairs([1], [1], [1]), tolerance=-1, max_candidates=1)
     with pytest.raises(ParameterError, match="max_candidates"):
-        align_matches(_i64([1]), _i64([1]), _i64([1]), tolerance=1, max_candidates=0)
+        align_matches(_pairs([1], [1], [1]), tolerance=1, max_candidates=0)
