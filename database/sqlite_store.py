@@ -29,6 +29,7 @@ from database.signature import META_NAME, check_signature, signature_json
 SCHEMA_VERSION = 1
 #: Probe hashes per `IN (...)` query (measured against a temp-table join; see bench/store_speed.py).
 LOOKUP_BATCH = 900
+BUSY_TIMEOUT_S = 30.0
 _NOW = "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')"
 _SCHEMA = (
     f"""CREATE TABLE IF NOT EXISTS songs (
@@ -66,7 +67,8 @@ class SQLiteStore:
                     "Choose a path in a folder you may write to."
                 ) from exc
         with self._errors("open"):
-            self._conn = sqlite3.connect(self.path, isolation_level=None)
+            # Writers from other processes queue for up to BUSY_TIMEOUT_S; readers never wait (WAL).
+            self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:
             with self._errors("open"):
                 self._prepare()
