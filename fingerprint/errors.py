@@ -1,5 +1,7 @@
 """Errors raised by the fingerprinting package."""
 
+from __future__ import annotations
+
 
 class FingerprintError(Exception):
     """Base class of every error raised by `fingerprint`."""
@@ -16,3 +18,7 @@ class DecodeError(FingerprintError):
         super().__init__(f"{path}: {reason}")
         self.path = str(path)
         self.reason = reason
+
+    def __reduce__(self) -> tuple[type[DecodeError], tuple[str, str]]:
+        # Rebuilt from both fields, so that it survives the trip back from an ingest worker process.
+        return (type(self), (self.path, self.reason))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import pickle
 import shutil
 import subprocess
 import sys
@@ -386,3 +387,12 @@ def test_file_sha1_errors_are_decode_errors(
     with pytest.raises(DecodeError, match=reason) as raised:
         file_sha1(path)
     assert raised.value.path == str(path)
+
+
+def test_a_decode_error_survives_the_trip_back_from_a_worker_process(tmp_path: Path) -> None:
+    with pytest.raises(DecodeError) as raised:
+        read_audio(tmp_path / "missing.mp3", sample_rate=RATE)
+    copy = pickle.loads(pickle.dumps(raised.value))
+    assert (type(copy), copy.path, copy.reason, str(copy)) == (
+        DecodeError, raised.value.path, "no such file", str(raised.value)
+    )
