@@ -79,11 +79,15 @@ def test_fingerprinting_a_folder_adds_every_song_once(capsys, sqlite_config, lib
     assert "skipped 3 already stored" in out
 
 
-@pytest.mark.parametrize(("name", "start_s"), [("Alpha Song", 7.3), ("Beta Song", 21.05), ("Gamma Song", 0.0)])
+@pytest.mark.parametrize(
+    ("name", "start_s"), [("Alpha Song", 7.3), ("Beta Song", 21.05), ("Gamma Song", 0.0)]
+)
 def test_a_clip_is_recognised_with_its_offset(capsys, sqlite_config, clip_file, name, start_s):
     seed = SONGS[name][1]
     path = clip_file(clip(song_samples(seed), sample_rate=RATE, start_s=start_s, duration_s=5.0), ".mp3")
-    status, out, _ = run_cli(capsys, "--config", str(sqlite_config), "--recognize", "file", str(path), "--json")
+    status, out, _ = run_cli(
+        capsys, "--config", str(sqlite_config), "--recognize", "file", str(path), "--json"
+    )
     assert status == 0
     result = json.loads(out)
     top = result["results"][0]
@@ -94,7 +98,9 @@ def test_a_clip_is_recognised_with_its_offset(capsys, sqlite_config, clip_file, 
 
 
 def test_phone_rate_audio_is_recognised(capsys, sqlite_config, clip_file):
-    phone = resample(clip(song_samples(12), sample_rate=RATE, start_s=12.0, duration_s=5.0), from_rate=RATE, to_rate=8000)
+    phone = resample(
+        clip(song_samples(12), sample_rate=RATE, start_s=12.0, duration_s=5.0), from_rate=RATE, to_rate=8000
+    )
     path = clip_file(phone, ".wav", rate=8000)
     status, out, _ = run_cli(capsys, "--config", str(sqlite_config), "--recognize", "file", str(path))
     assert status == 0
@@ -103,18 +109,24 @@ def test_phone_rate_audio_is_recognised(capsys, sqlite_config, clip_file):
 
 
 def test_audio_that_is_not_stored_gives_no_match(capsys, sqlite_config, clip_file):
-    path = clip_file(clip(synth_song(UNKNOWN_SEED, duration_s=10.0, sample_rate=RATE), sample_rate=RATE), ".ogg")
+    path = clip_file(
+        clip(synth_song(UNKNOWN_SEED, duration_s=10.0, sample_rate=RATE), sample_rate=RATE), ".ogg"
+    )
     status, out, _ = run_cli(capsys, "--config", str(sqlite_config), "--recognize", "file", str(path))
     assert status == 1
     assert "No match." in out
-    status, out, _ = run_cli(capsys, "--config", str(sqlite_config), "--recognize", "file", str(path), "--json")
+    status, out, _ = run_cli(
+        capsys, "--config", str(sqlite_config), "--recognize", "file", str(path), "--json"
+    )
     assert status == 1
     assert json.loads(out)["match"] is False
 
 
 def test_silence_gives_no_match(capsys, sqlite_config, clip_file):
     path = clip_file(np.zeros(5 * RATE, np.float32))
-    status, out, _ = run_cli(capsys, "--config", str(sqlite_config), "--recognize", "file", str(path), "--json")
+    status, out, _ = run_cli(
+        capsys, "--config", str(sqlite_config), "--recognize", "file", str(path), "--json"
+    )
     assert status == 1
     assert json.loads(out)["results"] == []
 
@@ -144,7 +156,9 @@ def test_a_bad_file_in_a_folder_is_reported_and_the_rest_is_stored(capsys, tmp_p
     write_audio(folder / "good.wav", song_samples(21)[: 10 * RATE], sample_rate=RATE)
     (folder / "broken.mp3").write_bytes(b"ID3" + bytes(range(256)) * 4)
     config = write_config(tmp_path / "dejavu.cnf", {"path": str(tmp_path / "s.sqlite3")})
-    status, out, _ = run_cli(capsys, "--config", str(config), "--fingerprint", str(folder), "--processes", "1")
+    status, out, _ = run_cli(
+        capsys, "--config", str(config), "--fingerprint", str(folder), "--processes", "1"
+    )
     assert status == 2
     assert "Added 1 song(s)" in out
     assert "failed: " in out
@@ -188,7 +202,9 @@ def test_errors_are_one_line_without_traceback(capsys, tmp_path):
     assert "did you mean 'fan_value'" in err
     assert "Traceback" not in err
     good = write_config(tmp_path / "good.cnf", {"path": str(tmp_path / "s.sqlite3")})
-    status, _, err = run_cli(capsys, "--config", str(good), "--recognize", "file", str(tmp_path / "missing.mp3"))
+    status, _, err = run_cli(
+        capsys, "--config", str(good), "--recognize", "file", str(tmp_path / "missing.mp3")
+    )
     assert status == 2
     assert "missing.mp3" in err
 
@@ -196,7 +212,9 @@ def test_errors_are_one_line_without_traceback(capsys, tmp_path):
 @pytest.mark.mysql
 def test_the_same_flow_on_mariadb(capsys, tmp_path, library, mysql_settings, clip_file):
     config = write_config(tmp_path / "dejavu.cnf", dict(mysql_settings), database_type="mysql")
-    status, out, _ = run_cli(capsys, "--config", str(config), "--fingerprint", str(library), "--processes", "2")
+    status, out, _ = run_cli(
+        capsys, "--config", str(config), "--fingerprint", str(library), "--processes", "2"
+    )
     assert status == 0
     assert "Added 3 song(s)" in out
     path = clip_file(clip(song_samples(13), sample_rate=RATE, start_s=30.0, duration_s=5.0), ".flac")
