@@ -394,5 +394,8 @@ def test_a_decode_error_survives_the_trip_back_from_a_worker_process(tmp_path: P
         read_audio(tmp_path / "missing.mp3", sample_rate=RATE)
     copy = pickle.loads(pickle.dumps(raised.value))
     assert (type(copy), copy.path, copy.reason, str(copy)) == (
-        DecodeError, raised.value.path, "no such file", str(raised.value)
+        DecodeError,
+        raised.value.path,
+        "no such file",
+        str(raised.value),
     )
