@@ -13,10 +13,11 @@ succeeded), 1 no match, 2 an error (for --fingerprint: any file failed), 130 int
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from config import AppConfig, ConfigError, MySQLSettings, default_sqlite_path, load_config
@@ -115,7 +116,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO)
 def open_configured_store(config: AppConfig) -> Store:
     """Open the store the configuration names and check it was built with our fingerprint parameters."""
     if isinstance(config.database, MySQLSettings):
-        options = {k: v for k, v in vars(config.database).items()}
+        options = dataclasses.asdict(config.database)
     else:
         options = {"path": str(config.database.path or default_sqlite_path())}
     store = open_store(config.database_type, **options)
@@ -150,10 +151,7 @@ def _fingerprint(store: Store, config: AppConfig, args: argparse.Namespace, out:
     finally:
         if bar is not None:
             bar.close()
-    if args.json:
-        print(json.dumps(report.to_dict(), indent=2), file=out)
-    else:
-        _print_report(report, out)
+    _emit(out, args.json, report.to_dict(), lambda: _print_report(report, out))
     return EXIT_ERROR if report.failed else EXIT_OK
 
 
@@ -186,10 +184,7 @@ def _recognize(
         ).result
     else:
         parser.error("--recognize takes 'file PATH', 'mix PATH_A PATH_B' or 'mic SECONDS'")
-    if args.json:
-        print(json.dumps(result.to_dict(), indent=2), file=out)
-    else:
-        _print_result(result, out)
+    _emit(out, args.json, result.to_dict(), lambda: _print_result(result, out))
     return EXIT_OK if result.is_match else EXIT_NO_MATCH
 
 
@@ -221,12 +216,12 @@ def _print_result(result: RecognitionResult, out: TextIO) -> None:
 
 def _list(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     songs = store.songs()
-    if args.json:
-        print(json.dumps([vars(song) for song in songs], indent=2), file=out)
-        return EXIT_OK
-    songs_count, fingerprints_count = store.counts()
-    print(f"{songs_count} song(s), {fingerprints_count} fingerprints in {store.description}", file=out)
-    if songs:
+
+    def print_table() -> None:
+        songs_count, fingerprints_count = store.counts()
+        print(f"{songs_count} song(s), {fingerprints_count} fingerprints in {store.description}", file=out)
+        if not songs:
+            return
         width = max(len(song.name) for song in songs)
         print(f"{'id':>6}  {'name':<{width}}  {'duration':>8}  {'hashes':>8}  added", file=out)
         for song in songs:
@@ -235,6 +230,8 @@ def _list(store: Store, args: argparse.Namespace, out: TextIO) -> int:
                 f"{song.total_hashes:>8}  {song.date_created}",
                 file=out,
             )
+
+    _emit(out, args.json, [dataclasses.asdict(song) for song in songs], print_table)
     return EXIT_OK
 
 
@@ -246,12 +243,21 @@ def _delete(store: Store, name_or_id: str, args: argparse.Namespace, out: TextIO
         raise SongNotFoundError(f"no song is named {name_or_id!r} (see --list)")
     for song in songs:
         store.delete_song(song.song_id)
-    if args.json:
-        print(json.dumps({"deleted": [vars(song) for song in songs]}, indent=2), file=out)
-    else:
+
+    def print_deleted() -> None:
         for song in songs:
             print(f"Deleted {song.name} (song id {song.song_id}).", file=out)
+
+    _emit(out, args.json, {"deleted": [dataclasses.asdict(song) for song in songs]}, print_deleted)
     return EXIT_OK
+
+
+def _emit(out: TextIO, as_json: bool, document: object, print_text: Callable[[], None]) -> None:
+    """One JSON document on `out`, or the text `print_text` writes there."""
+    if as_json:
+        print(json.dumps(document, indent=2), file=out)
+    else:
+        print_text()
 
 
 def format_position(seconds: float) -> str:
