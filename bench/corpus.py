@@ -1,8 +1,9 @@
 """The music the evaluation runs on: any folder of audio, or free game music unpacked from Debian packages.
 
-With no folder given, `apt-get download` fetches supertux-data and hedgewars-data into a cache folder and
-`dpkg-deb -x` unpacks them there (nothing is installed); their soundtracks, about 75 ogg tracks and 3 hours
-of music, are the corpus. Later runs reuse the cache. Audio is read where it lies and never copied.
+With no folder given, `apt-get download` fetches the game packages below into a cache folder and
+`dpkg-deb -x` unpacks them there (nothing is installed); their soundtracks, about 127 ogg tracks and 5 hours
+of music (chiptune, rock, orchestral), are the corpus. Later runs reuse the cache. Audio is read where it
+lies and never copied.
 """
 
 from __future__ import annotations
@@ -23,10 +24,19 @@ from fingerprint.errors import DecodeError
 from fingerprint.ingest import AUDIO_EXTENSIONS, collect_files
 from fingerprint.types import FailedFile
 
-# Debian package -> the folder of its soundtrack inside the package.
+_MEGAGLEST = "usr/share/games/megaglest"
+# Debian package -> the folders of its soundtrack inside the package.
 GAME_MUSIC = {
-    "supertux-data": "usr/share/games/supertux2/music",
-    "hedgewars-data": "usr/share/games/hedgewars/Data/Music",
+    "supertux-data": ("usr/share/games/supertux2/music",),
+    "hedgewars-data": ("usr/share/games/hedgewars/Data/Music",),
+    "wesnoth-1.16-music": ("usr/share/games/wesnoth/1.16/data/core/music",),
+    "megaglest-data": (
+        f"{_MEGAGLEST}/data/core/menu/music",
+        *(
+            f"{_MEGAGLEST}/techs/megapack/factions/{faction}/music"
+            for faction in ("egypt", "indian", "magic", "norsemen", "persian", "romans", "tech")
+        ),
+    ),
 }
 
 
@@ -95,7 +105,9 @@ def _run(command: list[str], what: str, cwd: Path | None = None) -> None:
 
 def music_files(folder: Path) -> list[Path]:
     """The game soundtracks if `folder` holds unpacked game packages, else every audio file below it."""
-    soundtracks = [folder / music for music in GAME_MUSIC.values() if (folder / music).is_dir()]
+    soundtracks = [
+        folder / music for folders in GAME_MUSIC.values() for music in folders if (folder / music).is_dir()
+    ]
     try:
         return [path for root in soundtracks or [folder] for path in collect_files(root, AUDIO_EXTENSIONS)]
     except DecodeError as error:
