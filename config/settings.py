@@ -54,7 +54,7 @@ class FingerprintParams:
     amp_min_db: float = -70.0
     # (store) At most this many peaks per second of audio are kept (the strongest in each second), which
     # bounds the store size and the query work whatever the music's density.
-    peaks_per_second: int = 8
+    peaks_per_second: int = 7
     # (store) Each anchor peak is paired with up to this many following peaks in its target zone. A higher
     # fan value gives more hashes (better recall under noise) at the cost of store size and query time.
     fan_value: int = 4

@@ -1,8 +1,8 @@
 """The store interface shared by the SQLite and MySQL implementations, its records and its errors.
 
 A store speaks plain ints, strings and numpy arrays. Hashes are non-negative integers below 2**32 and
-offsets are frame indices (non-negative int32). Only songs whose fingerprints are completely stored
-(`fingerprinted`) are ever returned by `lookup`.
+offsets are frame indices below 2**24 (149 hours of 32 ms frames). Only songs whose fingerprints are
+completely stored (`fingerprinted`) are ever returned by `lookup`.
 """
 
 from __future__ import annotations

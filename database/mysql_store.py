@@ -34,7 +34,7 @@ LOOKUP_BATCH = 5000
 INSERT_BATCH = 5000
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS songs (
-        song_id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        song_id MEDIUMINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
         name VARCHAR(512) NOT NULL,
         file_sha1 BINARY(20) NOT NULL UNIQUE,
         duration_s FLOAT,
@@ -45,8 +45,8 @@ _SCHEMA = (
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
     """CREATE TABLE IF NOT EXISTS fingerprints (
         hash INT UNSIGNED NOT NULL,
-        song_id INT UNSIGNED NOT NULL,
-        `offset` INT UNSIGNED NOT NULL,
+        song_id MEDIUMINT UNSIGNED NOT NULL,
+        `offset` MEDIUMINT UNSIGNED NOT NULL,
         PRIMARY KEY (hash, song_id, `offset`)
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
     """CREATE TABLE IF NOT EXISTS meta (

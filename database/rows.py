@@ -14,9 +14,11 @@ import numpy as np
 import numpy.typing as npt
 
 MAX_HASH = 2**32 - 1
-MAX_OFFSET = 2**31 - 1
+# Offsets and song ids are 3-byte columns in MySQL (MEDIUMINT UNSIGNED): every byte of a fingerprint row
+# counts. 2**24 frames of 32 ms are 149 hours of audio in one song; 2**24 songs are 16.7 million.
+MAX_OFFSET = 2**24 - 1
 MAX_NAME_CHARS = 512
-_OFFSET_BITS = 31
+_OFFSET_BITS = 24
 _SHA1 = re.compile(r"[0-9a-fA-F]{40}")
 
 
