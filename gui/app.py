@@ -28,6 +28,19 @@ def store_label(config: AppConfig) -> str:
     return f"SQLite {config.database.path or 'in the user data folder'}"
 
 
+def build_window(config: AppConfig):
+    """The main window (the application object must exist)."""
+    from PyQt5.QtWidgets import QLabel, QMainWindow
+
+    window = QMainWindow()
+    window.setWindowTitle("Shazam clone")
+    label = QLabel(f"Store: {store_label(config)}\n\n{CLI_HELP}")
+    label.setObjectName("placeholder")
+    label.setMargin(24)
+    window.setCentralWidget(label)
+    return window
+
+
 def run(config: AppConfig) -> int:
     if not has_display():
         print(
@@ -36,13 +49,9 @@ def run(config: AppConfig) -> int:
             file=sys.stderr,
         )
         return 2
-    from PyQt5.QtWidgets import QApplication, QLabel, QMainWindow
+    from PyQt5.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = QMainWindow()
-    window.setWindowTitle("Shazam clone")
-    label = QLabel(f"Store: {store_label(config)}\n\n{CLI_HELP}")
-    label.setMargin(24)
-    window.setCentralWidget(label)
+    window = build_window(config)
     window.show()
     return app.exec_()

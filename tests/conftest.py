@@ -7,6 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
+# Widget tests draw offscreen unless a display is chosen explicitly; Qt reads this when it starts.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 from tests.mariadb import MariaDBServer, missing_binaries
 
 
