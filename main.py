@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--recognize",
         nargs="+",
         metavar=("SOURCE", "ARG"),
-        help="'file PATH', 'mix PATH_A PATH_B --ratio R', or 'mic SECONDS'",
+        help="'file PATH' or 'mix PATH_A PATH_B --ratio R'",
     )
     commands.add_argument("-l", "--list", action="store_true", help="list the songs in the store")
     commands.add_argument("-d", "--delete", metavar="NAME_OR_ID", help="delete a song by name or id")
@@ -183,7 +183,7 @@ def _recognize(
             duration_s=args.duration or 10.0,
         ).result
     else:
-        parser.error("--recognize takes 'file PATH', 'mix PATH_A PATH_B' or 'mic SECONDS'")
+        parser.error("--recognize takes 'file PATH' or 'mix PATH_A PATH_B'")
     _emit(out, args.json, result.to_dict(), lambda: _print_result(result, out))
     return EXIT_OK if result.is_match else EXIT_NO_MATCH
 
