@@ -234,3 +234,34 @@ def test_no_extension_filter_takes_every_file_that_decodes(capsys, tmp_path, lib
     assert len(report["added"]) == 3
     assert report["failed"] == []
     assert [Path(p).name for p in report["ignored"]] == ["cover.jpg"]
+
+
+def test_fingerprint_limit_caps_each_song_and_copies_are_stored_once(capsys, tmp_path, library):
+    folder = tmp_path / "music"
+    folder.mkdir()
+    alpha = next(library.glob("Alpha Song.*"))
+    shutil.copy(alpha, folder / "Alpha Song.mp3")
+    shutil.copy(alpha, folder / "copy of Alpha.mp3")
+    config = tmp_path / "dejavu.cnf"
+    config.write_text(
+        json.dumps({"database": {"path": str(tmp_path / "s.sqlite3")}, "fingerprint_limit": 12})
+    )
+    status, out, _ = run_cli(capsys, "--config", str(config), "--fingerprint", str(folder), "--json")
+    assert status == 0
+    report = json.loads(out)
+    assert [Path(p).name for p in report["added"]] == ["Alpha Song.mp3"]
+    assert [Path(p).name for p in report["skipped"]] == ["copy of Alpha.mp3"]
+    (song,) = json.loads(run_cli(capsys, "--config", str(config), "--list", "--json")[1])
+    assert song["duration_s"] == pytest.approx(12.0, abs=0.05)
+
+
+@pytest.mark.mysql
+def test_a_wrong_mysql_password_is_one_line_that_does_not_show_it(capsys, tmp_path, mysql_settings):
+    wrong = dict(mysql_settings, password="not-the-password-42")
+    config = write_config(tmp_path / "dejavu.cnf", wrong, database_type="mysql")
+    status, out, err = run_cli(capsys, "--config", str(config), "--list")
+    assert status == 2
+    assert out == ""
+    assert "denied" in err.lower()
+    assert "not-the-password-42" not in err
+    assert len(err.strip().splitlines()) == 1
