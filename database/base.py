@@ -7,6 +7,7 @@ completely stored (`fingerprinted`) are ever returned by `lookup`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -77,6 +78,10 @@ class Store(Protocol):
 
     def get_song(self, song_id: int) -> SongRecord:
         """Raises SongNotFoundError."""
+        ...
+
+    def get_songs(self, song_ids: Sequence[int]) -> list[SongRecord]:
+        """The songs with these ids, by id, in one query; ids with no song are left out."""
         ...
 
     def find_songs(self, name: str) -> list[SongRecord]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import timezone
 
@@ -302,6 +302,12 @@ class MySQLStore:
         if not found:
             raise SongNotFoundError(f"No song with id {song_id} in {self.description}.")
         return found[0]
+
+    def get_songs(self, song_ids: Sequence[int]) -> list[SongRecord]:
+        ids = sorted({operator.index(song_id) for song_id in song_ids})
+        if not ids:
+            return []
+        return self._songs_where(f"song_id IN ({','.join(['%s'] * len(ids))})", tuple(ids))
 
     def find_songs(self, name: str) -> list[SongRecord]:
         # The column's collation ignores case, accents and trailing spaces; keep only exact matches.

@@ -8,7 +8,7 @@ from __future__ import annotations
 import operator
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import repeat
 from pathlib import Path
@@ -205,6 +205,12 @@ class SQLiteStore:
         if not found:
             raise SongNotFoundError(f"No song with id {song_id} in {self.description}.")
         return found[0]
+
+    def get_songs(self, song_ids: Sequence[int]) -> list[SongRecord]:
+        ids = sorted({operator.index(song_id) for song_id in song_ids})
+        if not ids:
+            return []
+        return self._songs_where(f"song_id IN ({','.join(['?'] * len(ids))})", tuple(ids))
 
     def find_songs(self, name: str) -> list[SongRecord]:
         return self._songs_where("name = ?", (name,))

@@ -110,9 +110,12 @@ class Recognizer:
             max_candidates=4 * params.max_matches,
         )
         frames_per_s = params.sample_rate / params.hop_length
+        songs = {song.song_id: song for song in self.store.get_songs([c.song_id for c in candidates])}
         scored = []
         for candidate in candidates:
-            song = self.store.get_song(candidate.song_id)
+            song = songs.get(candidate.song_id)
+            if song is None:  # deleted since the look-up
+                continue
             n_bins = int((song.duration_s + query_duration_s) * frames_per_s) + 1
             score = significance(candidate, n_bins=n_bins, tolerance=params.offset_tolerance_frames)
             scored.append((score, candidate, song))

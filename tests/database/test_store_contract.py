@@ -150,6 +150,15 @@ def test_added_song_is_found_by_id_sha1_and_name(store: Store) -> None:
     assert [s.song_id for s in store.songs()] == [song_id, other_id]
 
 
+def test_get_songs_returns_the_existing_ones_by_id(store: Store) -> None:
+    first = store.add_song("First", _sha1(1), 10.0, *_fingerprints(1))
+    second = store.add_song("Second", _sha1(2), 20.0, *_fingerprints(2))
+    found = store.get_songs([second, 99_999, first, second])
+    assert [song.song_id for song in found] == [first, second]
+    assert found[1] == store.get_song(second)
+    assert store.get_songs([]) == []
+
+
 def test_missing_song_raises_song_not_found(store: Store) -> None:
     with pytest.raises(SongNotFoundError, match="12345"):
         store.get_song(12345)
