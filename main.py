@@ -16,8 +16,10 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TextIO
 
 from config import AppConfig, ConfigError, MySQLSettings, default_sqlite_path, load_config
@@ -86,6 +88,11 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of our output went away (`main.py --list | head`): not an error. Point stdout at
+        # /dev/null so that flushing it at exit does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except (ConfigError, StoreError, FingerprintError) as error:
         if args.debug:
             log.exception("failed")
@@ -227,7 +234,7 @@ def _list(store: Store, args: argparse.Namespace, out: TextIO) -> int:
         for song in songs:
             print(
                 f"{song.song_id:>6}  {song.name:<{width}}  {format_duration(song.duration_s):>8}  "
-                f"{song.total_hashes:>8}  {song.date_created}",
+                f"{song.total_hashes:>8}  {format_date(song.date_created)}",
                 file=out,
             )
 
@@ -265,6 +272,11 @@ def format_position(seconds: float) -> str:
     sign = "-" if seconds < 0 else ""
     minutes, rest = divmod(abs(seconds), 60)
     return f"{sign}{int(minutes)}:{rest:04.1f}"
+
+
+def format_date(iso_date: str) -> str:
+    """2026-11-25 03:25 in the local time zone, for an ISO 8601 time stamp."""
+    return datetime.fromisoformat(iso_date).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def format_duration(seconds: float) -> str:
