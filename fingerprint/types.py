@@ -57,11 +57,11 @@ class RecognitionResult:
             "results": [m.to_dict() for m in self.matches],
             "best_rejected": self.best_rejected.to_dict() if self.best_rejected else None,
             "input_total_hashes": self.input_total_hashes,
-            "query_duration_s": self.query_duration_s,
-            "fingerprint_time": self.fingerprint_time_s,
-            "query_time": self.query_time_s,
-            "align_time": self.align_time_s,
-            "total_time": self.total_time_s,
+            "query_duration_s": round(self.query_duration_s, 4),
+            "fingerprint_time": round(self.fingerprint_time_s, 4),
+            "query_time": round(self.query_time_s, 4),
+            "align_time": round(self.align_time_s, 4),
+            "total_time": round(self.total_time_s, 4),
         }
 
 
