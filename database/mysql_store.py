@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import timezone
 
@@ -27,6 +27,7 @@ from database.base import (
 )
 from database.rows import check_song, lookup_arrays, probe_hashes, sha1_bytes, unique_fingerprints
 from database.signature import META_NAME, check_signature, signature_json
+from database.sql_store import SQLStore
 
 SCHEMA_VERSION = 1
 #: Probe hashes per `IN (...)` query and rows per multi-row INSERT (measured; see bench/store_speed.py).
@@ -64,8 +65,10 @@ _UNKNOWN_DATABASE = 1049
 _DUPLICATE_KEY = 1062
 
 
-class MySQLStore:
+class MySQLStore(SQLStore):
     """A Store in an existing MySQL/MariaDB database; its tables are created if missing."""
+
+    _placeholder = "%s"
 
     #: After this many idle seconds the connection is pinged (and renewed) before it is used.
     idle_check_s = 60.0
@@ -119,12 +122,6 @@ class MySQLStore:
 
     def __repr__(self) -> str:
         return f"MySQLStore({self.description!r})"
-
-    def __enter__(self) -> MySQLStore:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def close(self) -> None:
         self._closed = True
@@ -293,28 +290,9 @@ class MySQLStore:
             )
         return [_record(row) for row in rows]
 
-    def song_by_sha1(self, file_sha1: str) -> SongRecord | None:
-        found = self._songs_where("file_sha1 = %s", (sha1_bytes(file_sha1),))
-        return found[0] if found else None
-
-    def get_song(self, song_id: int) -> SongRecord:
-        found = self._songs_where("song_id = %s", (operator.index(song_id),))
-        if not found:
-            raise SongNotFoundError(f"No song with id {song_id} in {self.description}.")
-        return found[0]
-
-    def get_songs(self, song_ids: Sequence[int]) -> list[SongRecord]:
-        ids = sorted({operator.index(song_id) for song_id in song_ids})
-        if not ids:
-            return []
-        return self._songs_where(f"song_id IN ({','.join(['%s'] * len(ids))})", tuple(ids))
-
     def find_songs(self, name: str) -> list[SongRecord]:
         # The column's collation ignores case, accents and trailing spaces; keep only exact matches.
         return [song for song in self._songs_where("name = %s", (name,)) if song.name == name]
-
-    def songs(self) -> list[SongRecord]:
-        return self._songs_where("fingerprinted = 1", ())
 
     def delete_song(self, song_id: int) -> None:
         song_id = operator.index(song_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import operator
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import repeat
 from pathlib import Path
@@ -25,6 +25,7 @@ from database.base import (
 )
 from database.rows import check_song, lookup_arrays, probe_hashes, sha1_bytes, unique_fingerprints
 from database.signature import META_NAME, check_signature, signature_json
+from database.sql_store import SQLStore
 
 SCHEMA_VERSION = 1
 #: Probe hashes per `IN (...)` query (measured against a temp-table join; see bench/store_speed.py).
@@ -51,8 +52,10 @@ _SCHEMA = (
 _SONG_COLUMNS = "song_id, name, file_sha1, duration_s, total_hashes, fingerprinted, date_created"
 
 
-class SQLiteStore:
+class SQLiteStore(SQLStore):
     """A Store in the SQLite database at `path` (created if missing); ":memory:" keeps it in memory."""
+
+    _placeholder = "?"
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
@@ -78,12 +81,6 @@ class SQLiteStore:
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
-
-    def __enter__(self) -> SQLiteStore:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def close(self) -> None:
         self._conn.close()
@@ -196,27 +193,8 @@ class SQLiteStore:
             ).fetchall()
         return [_record(row) for row in rows]
 
-    def song_by_sha1(self, file_sha1: str) -> SongRecord | None:
-        found = self._songs_where("file_sha1 = ?", (sha1_bytes(file_sha1),))
-        return found[0] if found else None
-
-    def get_song(self, song_id: int) -> SongRecord:
-        found = self._songs_where("song_id = ?", (operator.index(song_id),))
-        if not found:
-            raise SongNotFoundError(f"No song with id {song_id} in {self.description}.")
-        return found[0]
-
-    def get_songs(self, song_ids: Sequence[int]) -> list[SongRecord]:
-        ids = sorted({operator.index(song_id) for song_id in song_ids})
-        if not ids:
-            return []
-        return self._songs_where(f"song_id IN ({','.join(['?'] * len(ids))})", tuple(ids))
-
     def find_songs(self, name: str) -> list[SongRecord]:
         return self._songs_where("name = ?", (name,))
-
-    def songs(self) -> list[SongRecord]:
-        return self._songs_where("fingerprinted = 1", ())
 
     def delete_song(self, song_id: int) -> None:
         song_id = operator.index(song_id)
