@@ -47,6 +47,8 @@ RULES = {
         "fingerprint.analysis",
         "fingerprint.spectrogram",
         "fingerprint.peaks",
+        "fingerprint.ingest",
+        "fingerprint.matching",
         "database.base",
     },
 }
