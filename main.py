@@ -105,7 +105,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO)
     if not (args.fingerprint or args.recognize or args.list or args.delete):
         from gui import run_gui  # Qt is imported only for the window, so the CLI starts fast.
 
-        return run_gui(config)
+        return run_gui(config, config_path=args.config, open_store=open_configured_store)
     if args.recognize and args.recognize[0] == "mic":
         raise FingerprintError(
             "recognition from the microphone is not part of this version yet; use 'file' or 'mix'"
