@@ -27,3 +27,8 @@ def test_window_names_the_store_and_never_the_password(qtbot, config, expected):
     assert expected in text
     assert "--recognize file" in text
     assert "secret" not in text
+
+
+def test_the_shared_store_fixture_holds_the_songs(filled_config, open_store):
+    with open_store(filled_config) as store:
+        assert sorted(song.name for song in store.songs()) == ["Alpha", "Beta", "Gamma"]
