@@ -13,8 +13,8 @@ from database.base import SongRecord, Store
 from fingerprint.analysis import Fingerprints, query_fingerprints
 from fingerprint.audio import Samples, clip, mix, resample, valid_samples
 from fingerprint.decoder import read_audio
-from fingerprint.matching import Candidate, align_matches, join_hits, significance
-from fingerprint.types import Match, RecognitionResult
+from fingerprint.matching import Candidate, Pairs, align_matches, join_hits, significance
+from fingerprint.types import Match, RecognitionResult, SongEvidence
 
 
 def confidence(significance: float, threshold: float) -> float:
@@ -83,7 +83,7 @@ class Recognizer:
         hits = self.store.lookup(np.unique(query.hashes))
         looked_up = time.perf_counter()
         duration_s = len(samples) / self.params.sample_rate
-        matches, best_rejected = self._decide(query, duration_s, hits)
+        matches, best_rejected, pairs = self._decide(query, duration_s, hits)
         aligned = time.perf_counter()
         return RecognitionResult(
             matches=tuple(matches),
@@ -93,6 +93,7 @@ class Recognizer:
             fingerprint_time_s=fingerprinted - started,
             query_time_s=looked_up - fingerprinted,
             align_time_s=aligned - looked_up,
+            evidence=self._evidence(pairs, [*matches, *([best_rejected] if best_rejected else [])]),
         )
 
     def _decide(
@@ -100,8 +101,9 @@ class Recognizer:
         query: Fingerprints,
         query_duration_s: float,
         hits: tuple[np.ndarray, np.ndarray, np.ndarray],
-    ) -> tuple[list[Match], Match | None]:
-        """The matches that clear the bar, most significant first, and the best candidate that did not."""
+    ) -> tuple[list[Match], Match | None, Pairs]:
+        """The matches that clear the bar (most significant first), the best candidate that did not, and
+        the hit pairs they were judged on."""
         params = self.params
         pairs = join_hits(query.hashes, query.offsets, *hits)
         candidates = align_matches(
@@ -123,7 +125,21 @@ class Recognizer:
         threshold = params.min_aligned_hashes
         matches = [self._match(*item, len(query)) for item in scored if item[0] >= threshold]
         rejected = next((self._match(*item, len(query)) for item in scored if item[0] < threshold), None)
-        return matches[: params.max_matches], (None if matches else rejected)
+        return matches[: params.max_matches], (None if matches else rejected), pairs
+
+    def _evidence(self, pairs: Pairs, answers: list[Match]) -> dict[int, SongEvidence]:
+        frame_s = self.params.hop_length / self.params.sample_rate
+        evidence = {}
+        for answer in answers:
+            mine = pairs.song_ids == answer.song_id
+            evidence[answer.song_id] = SongEvidence(
+                song_id=answer.song_id,
+                query_offsets_s=pairs.query_offsets[mine] * frame_s,
+                song_offsets_s=pairs.song_offsets[mine] * frame_s,
+                aligned=np.abs(pairs.differences[mine] - answer.offset)
+                <= self.params.offset_tolerance_frames,
+            )
+        return evidence
 
     def _match(self, score: float, candidate: Candidate, song: SongRecord, input_total_hashes: int) -> Match:
         offset_s = candidate.offset_frames * self.params.hop_length / self.params.sample_rate

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
 
 @dataclass(frozen=True)
 class Match:
@@ -31,6 +34,17 @@ class Match:
 
 
 @dataclass(frozen=True)
+class SongEvidence:
+    """The hits behind one answer, for the match picture: one element per (query hash, stored hash) pair."""
+
+    song_id: int
+    query_offsets_s: npt.NDArray[np.float64]
+    song_offsets_s: npt.NDArray[np.float64]
+    # True for the pairs on the winning offset (within the tolerance): the diagonal of the picture.
+    aligned: npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
 class RecognitionResult:
     """The answer to one query: the matches (best first), or none for "no match"."""
 
@@ -42,6 +56,8 @@ class RecognitionResult:
     fingerprint_time_s: float
     query_time_s: float
     align_time_s: float
+    # Hits of each match (and of the best rejected candidate), by song id; not part of `to_dict`.
+    evidence: dict[int, SongEvidence] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_match(self) -> bool:

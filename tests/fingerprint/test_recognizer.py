@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+
+from config.settings import FingerprintParams
+from database.sqlite_store import SQLiteStore
+from fingerprint.analysis import fingerprint_samples
+from fingerprint.audio import mix, resample
+from fingerprint.recognizer import Recognizer, confidence
+from tests.synth import synth_song
+
+PARAMS = FingerprintParams()
+RATE = PARAMS.sample_rate
+
+
+@pytest.fixture
+def recognizer():
+    with SQLiteStore(":memory:") as store:
+        for seed in (1, 2, 3):
+            song = synth_song(seed, duration_s=30.0, sample_rate=RATE)
+            fingerprints = fingerprint_samples(song, PARAMS)
+            store.add_song(f"song {seed}", f"{seed:040x}", 30.0, fingerprints.hashes, fingerprints.offsets)
+        yield Recognizer(store, PARAMS)
+
+
+def test_a_clip_at_any_rate_names_its_song_and_offset(recognizer):
+    clip = synth_song(2, duration_s=30.0, sample_rate=RATE)[int(11.37 * RATE) : int(16.37 * RATE)]
+    for rate in (RATE, 44_100):
+        result = recognizer.recognize_samples(resample(clip, from_rate=RATE, to_rate=rate), sample_rate=rate)
+        (match,) = result.matches
+        assert match.song_name == "song 2"
+        assert match.offset_seconds == pytest.approx(11.37, abs=0.05)
+        assert match.confidence > 0.9
+        assert result.query_duration_s == pytest.approx(5.0, abs=0.01)
+
+
+def test_evidence_holds_the_hits_and_the_aligned_diagonal(recognizer):
+    clip = synth_song(1, duration_s=30.0, sample_rate=RATE)[8 * RATE : 13 * RATE]
+    result = recognizer.recognize_samples(clip, sample_rate=RATE)
+    (match,) = result.matches
+    evidence = result.evidence[match.song_id]
+    on_diagonal = evidence.song_offsets_s[evidence.aligned] - evidence.query_offsets_s[evidence.aligned]
+    assert np.allclose(on_diagonal, match.offset_seconds, atol=0.07)
+    assert evidence.aligned.sum() >= match.hashes_matched_in_input
+
+
+def test_unknown_audio_is_no_match_with_the_best_candidate_kept(recognizer):
+    result = recognizer.recognize_samples(synth_song(9, duration_s=8.0, sample_rate=RATE), sample_rate=RATE)
+    assert not result.is_match
+    assert result.best_rejected is None or result.best_rejected.confidence < 0.5
+
+
+def test_a_mix_names_both_songs_the_louder_first(recognizer):
+    a = synth_song(1, duration_s=30.0, sample_rate=RATE)[5 * RATE : 15 * RATE]
+    b = synth_song(3, duration_s=30.0, sample_rate=RATE)[12 * RATE : 22 * RATE]
+    result = recognizer.recognize_samples(mix(a, b, 0.3), sample_rate=RATE)
+    assert [m.song_name for m in result.matches[:2]] == ["song 1", "song 3"]
+
+
+def test_confidence_is_half_at_the_bar_and_grows_towards_one():
+    assert confidence(0.0, 12) == 0.0
+    assert confidence(12.0, 12) == pytest.approx(0.5)
+    assert 0.9 < confidence(48.0, 12) < 1.0
