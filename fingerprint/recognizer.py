@@ -51,6 +51,32 @@ class Recognizer:
             sample_rate=self.params.sample_rate,
         )
 
+    def load_mix(
+        self,
+        path_a: str | Path,
+        path_b: str | Path | None,
+        *,
+        ratio: float,
+        start_a_s: float = 0.0,
+        start_b_s: float = 0.0,
+        duration_s: float = 10.0,
+    ) -> Samples:
+        """`duration_s` of ``(1 - ratio) * a + ratio * b`` at the analysis rate (`a` alone if `b` is None)."""
+        rate = self.params.sample_rate
+        a = clip(
+            read_audio(path_a, sample_rate=rate, limit_s=start_a_s + duration_s),
+            sample_rate=rate,
+            start_s=start_a_s,
+        )
+        if path_b is None:
+            return a
+        b = clip(
+            read_audio(path_b, sample_rate=rate, limit_s=start_b_s + duration_s),
+            sample_rate=rate,
+            start_s=start_b_s,
+        )
+        return mix(a, b, ratio)
+
     def recognize_mix(
         self,
         path_a: str | Path,
@@ -62,16 +88,10 @@ class Recognizer:
         duration_s: float = 10.0,
     ) -> MixedQuery:
         """Mix `duration_s` of two files as ``(1 - ratio) * a + ratio * b`` and recognise the mix."""
+        samples = self.load_mix(
+            path_a, path_b, ratio=ratio, start_a_s=start_a_s, start_b_s=start_b_s, duration_s=duration_s
+        )
         rate = self.params.sample_rate
-        parts = [
-            clip(
-                read_audio(path, sample_rate=rate, limit_s=start + duration_s),
-                sample_rate=rate,
-                start_s=start,
-            )
-            for path, start in ((path_a, start_a_s), (path_b, start_b_s))
-        ]
-        samples = mix(parts[0], parts[1], ratio)
         return MixedQuery(samples, rate, self.recognize_samples(samples, sample_rate=rate))
 
     def recognize_samples(self, samples: object, *, sample_rate: int) -> RecognitionResult:
