@@ -27,7 +27,7 @@ from database import SongNotFoundError, Store, StoreError, open_store
 from fingerprint.errors import FingerprintError
 from fingerprint.ingest import Ingestor
 from fingerprint.recognizer import Recognizer
-from fingerprint.types import IngestReport, RecognitionResult
+from fingerprint.types import IngestReport, RecognitionResult, format_position
 
 EXIT_OK = 0
 EXIT_NO_MATCH = 1
@@ -265,13 +265,6 @@ def _emit(out: TextIO, as_json: bool, document: object, print_text: Callable[[],
         print(json.dumps(document, indent=2), file=out)
     else:
         print_text()
-
-
-def format_position(seconds: float) -> str:
-    """1:02.3 for 62.3 s; negative when the query starts before the song does."""
-    sign = "-" if seconds < 0 else ""
-    minutes, rest = divmod(abs(seconds), 60)
-    return f"{sign}{int(minutes)}:{rest:04.1f}"
 
 
 def format_date(iso_date: str) -> str:

@@ -8,6 +8,13 @@ import numpy as np
 import numpy.typing as npt
 
 
+def format_position(seconds: float) -> str:
+    """1:02.5 for 62.5 s; negative when the query starts before the song does."""
+    sign = "-" if seconds < 0 else ""
+    minutes, rest = divmod(abs(seconds), 60)
+    return f"{sign}{int(minutes)}:{rest:04.1f}"
+
+
 @dataclass(frozen=True)
 class Match:
     """One song found in a query, with dejavu's fields and a calibrated confidence."""
