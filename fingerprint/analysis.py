@@ -9,7 +9,7 @@ import numpy.typing as npt
 
 from config.settings import FingerprintParams
 from fingerprint.audio import valid_samples
-from fingerprint.hashing import landmark_hashes
+from fingerprint.hashing import landmark_hashes, unpack_hashes
 from fingerprint.peaks import Peaks, find_peaks
 from fingerprint.spectrogram import spectrogram
 
@@ -80,3 +80,22 @@ def query_fingerprints(samples: object, params: FingerprintParams) -> Fingerprin
 def _distinct(hashes: npt.NDArray[np.int64], offsets: npt.NDArray[np.int32]) -> Fingerprints:
     keys = np.unique((offsets.astype(np.int64) << 32) | hashes)
     return Fingerprints(hashes=keys & 0xFFFFFFFF, offsets=(keys >> 32).astype(np.int32))
+
+
+def stored_constellation(
+    hashes: npt.NDArray[np.int64], offsets: npt.NDArray[np.int32], params: FingerprintParams
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The peaks a song's stored hashes were made of, as (times_s, freqs_hz), rebuilt from the hashes.
+
+    Every hash holds its anchor (offset, f1) and its target (offset + dt, f1 + df); the distinct points are
+    the song's constellation as the store knows it.
+    """
+    f1, df, dt = unpack_hashes(hashes)
+    offsets = offsets.astype(np.int64)
+    points = np.unique(
+        np.stack([np.concatenate([offsets, offsets + dt]), np.concatenate([f1, f1 + df])]), axis=1
+    )
+    return (
+        points[0] * (params.hop_length / params.sample_rate),
+        points[1] * (params.sample_rate / params.n_fft),
+    )

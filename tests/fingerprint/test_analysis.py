@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from config.settings import FingerprintParams
-from fingerprint.analysis import fingerprint_samples, query_fingerprints
+from fingerprint.analysis import constellation, fingerprint_samples, query_fingerprints, stored_constellation
 from tests.synth import synth_song
 
 PARAMS = FingerprintParams()
@@ -45,3 +45,19 @@ def test_silence_and_tiny_input_give_no_fingerprints():
     assert len(fingerprint_samples(np.zeros(80_000, np.float32), PARAMS)) == 0
     assert len(query_fingerprints(np.zeros(10, np.float32), PARAMS)) == 0
     assert len(query_fingerprints(np.zeros(0, np.float32), PARAMS)) == 0
+
+
+def test_the_stored_constellation_is_the_peaks_the_hashes_were_made_of():
+    song = synth_song(4, duration_s=10.0)
+    fingerprints = fingerprint_samples(song, PARAMS)
+    times_s, freqs_hz = stored_constellation(fingerprints.hashes, fingerprints.offsets, PARAMS)
+    peaks = constellation(song, PARAMS)
+    frame_s = PARAMS.hop_length / PARAMS.sample_rate
+    bin_hz = PARAMS.sample_rate / PARAMS.n_fft
+    expected = set(
+        zip((peaks.time_frames * frame_s).round(6), (peaks.freq_bins * bin_hz).round(6), strict=True)
+    )
+    rebuilt = set(zip(times_s.round(6), freqs_hz.round(6), strict=True))
+    # Every rebuilt point is a peak; a peak is missing only if it took part in no pair.
+    assert rebuilt <= expected
+    assert len(rebuilt) >= 0.9 * len(expected)
