@@ -10,9 +10,8 @@ import numpy.typing as npt
 
 def format_position(seconds: float) -> str:
     """1:02.5 for 62.5 s; negative when the query starts before the song does."""
-    sign = "-" if seconds < 0 else ""
-    minutes, rest = divmod(abs(seconds), 60)
-    return f"{sign}{int(minutes)}:{rest:04.1f}"
+    minutes, rest = divmod(round(abs(seconds), 1), 60)
+    return f"{'-' if seconds < 0 else ''}{int(minutes)}:{rest:04.1f}"
 
 
 @dataclass(frozen=True)

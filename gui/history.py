@@ -30,7 +30,7 @@ from PyQt5.QtWidgets import (
 )
 
 from config.paths import default_sqlite_path
-from fingerprint.types import RecognitionResult
+from fingerprint.types import RecognitionResult, format_position
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +44,6 @@ def default_history_path() -> Path:
     """``history.csv`` in the user's data directory (``platformdirs.user_data_path("shazam-clone")``)."""
     # The folder of the default store: the gui package reaches platformdirs only through config.
     return default_sqlite_path().parent / "history.csv"
-
-
-def format_offset(seconds: float) -> str:
-    """A position in a song as ``m:ss.s``, e.g. 62.5 -> ``1:02.5``."""
-    minutes, rest = divmod(round(abs(seconds), 1), 60)
-    return f"{'-' if seconds < 0 else ''}{int(minutes)}:{rest:04.1f}"
 
 
 @dataclass(frozen=True)
@@ -72,7 +66,7 @@ class HistoryEntry:
         """The entry of `result`: its matches, best first, or "No match"; `when` defaults to now."""
         if result.is_match:
             text = "; ".join(
-                f"{m.song_name} ({m.confidence:.2f}, at {format_offset(m.offset_seconds)})"
+                f"{m.song_name} ({m.confidence:.2f}, at {format_position(m.offset_seconds)})"
                 for m in result.matches
             )
             confidence = result.matches[0].confidence

@@ -11,7 +11,7 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QLabel, QPushButton, QTableWidget
 
 from fingerprint.types import Match, RecognitionResult
-from gui.history import FIELDS, History, HistoryEntry, HistoryView, default_history_path, format_offset
+from gui.history import FIELDS, History, HistoryEntry, HistoryView, default_history_path
 
 T0 = datetime(2026, 3, 1, 12, 0, 5)
 
@@ -138,14 +138,6 @@ def test_from_result_without_a_match():
     made = HistoryEntry.from_result("File: clip.wav", recognition(best_rejected=match("Gamma", 0.2, 3.0)))
     assert (made.source, made.result, made.confidence) == ("File: clip.wav", "No match", 0.0)
     assert before <= made.when <= datetime.now().astimezone()
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [(0.0, "0:00.0"), (62.5, "1:02.5"), (59.96, "1:00.0"), (754.04, "12:34.0"), (-1.5, "-0:01.5")],
-)
-def test_offsets_read_as_minutes_and_seconds(seconds, text):
-    assert format_offset(seconds) == text
 
 
 @pytest.fixture
