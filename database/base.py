@@ -44,6 +44,8 @@ class SongRecord:
     total_hashes: int
     fingerprinted: bool
     date_created: str  # ISO 8601, UTC
+    # Where the file was when it was fingerprinted ("" if not known); it may have moved since.
+    file_path: str = ""
 
 
 class Store(Protocol):
@@ -67,6 +69,7 @@ class Store(Protocol):
         duration_s: float,
         hashes: npt.NDArray[np.int64],
         offsets: npt.NDArray[np.int32],
+        file_path: str = "",
     ) -> int:
         """Store a song and all its fingerprints atomically; return its id.
 

@@ -25,7 +25,14 @@ from database.base import (
     StoreError,
     StoreUnavailableError,
 )
-from database.rows import check_song, lookup_arrays, probe_hashes, sha1_bytes, unique_fingerprints
+from database.rows import (
+    check_song,
+    lookup_arrays,
+    probe_hashes,
+    sha1_bytes,
+    stored_path,
+    unique_fingerprints,
+)
 from database.signature import META_NAME, check_signature, signature_json
 from database.sql_store import SQLStore
 
@@ -39,6 +46,7 @@ _SCHEMA = (
         name VARCHAR(512) NOT NULL,
         file_sha1 BINARY(20) NOT NULL UNIQUE,
         duration_s FLOAT,
+        file_path VARCHAR(4096) NOT NULL DEFAULT '',
         total_hashes INT UNSIGNED,
         fingerprinted TINYINT NOT NULL DEFAULT 0,
         date_created TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
@@ -55,7 +63,7 @@ _SCHEMA = (
         value TEXT
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
 )
-_SONG_COLUMNS = "song_id, name, file_sha1, duration_s, total_hashes, fingerprinted, date_created"
+_SONG_COLUMNS = "song_id, name, file_sha1, duration_s, total_hashes, fingerprinted, date_created, file_path"
 _SQL_MODE = "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
 # mysqlclient error numbers that mean the server cannot be reached or the connection broke.
 _UNREACHABLE = {2002, 2003, 2005, 2006, 2013, 2055}
@@ -252,6 +260,7 @@ class MySQLStore(SQLStore):
         duration_s: float,
         hashes: npt.NDArray[np.int64],
         offsets: npt.NDArray[np.int32],
+        file_path: str = "",
     ) -> int:
         sha1 = sha1_bytes(file_sha1)
         check_song(name, duration_s)
@@ -259,8 +268,8 @@ class MySQLStore(SQLStore):
         with self._errors("add a song to"), self._transaction() as cursor:
             try:
                 cursor.execute(
-                    "INSERT INTO songs (name, file_sha1, duration_s) VALUES (%s, %s, %s)",
-                    (name, sha1, float(duration_s)),
+                    "INSERT INTO songs (name, file_sha1, duration_s, file_path) VALUES (%s, %s, %s, %s)",
+                    (name, sha1, float(duration_s), stored_path(file_path)),
                 )
             except MySQLdb.IntegrityError as exc:
                 if exc.args[0] != _DUPLICATE_KEY:
@@ -346,7 +355,7 @@ class MySQLStore(SQLStore):
 
 
 def _record(row: tuple[object, ...]) -> SongRecord:
-    song_id, name, sha1, duration_s, total_hashes, fingerprinted, date_created = row
+    song_id, name, sha1, duration_s, total_hashes, fingerprinted, date_created, file_path = row
     return SongRecord(
         song_id=song_id,
         name=name,
@@ -355,4 +364,5 @@ def _record(row: tuple[object, ...]) -> SongRecord:
         total_hashes=total_hashes or 0,
         fingerprinted=bool(fingerprinted),
         date_created=date_created.replace(tzinfo=timezone.utc).isoformat(),
+        file_path=file_path,
     )

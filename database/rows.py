@@ -18,6 +18,7 @@ MAX_HASH = 2**32 - 1
 # counts. 2**24 frames of 32 ms are 149 hours of audio in one song; 2**24 songs are 16.7 million.
 MAX_OFFSET = 2**24 - 1
 MAX_NAME_CHARS = 512
+MAX_PATH_CHARS = 4096
 _OFFSET_BITS = 24
 _SHA1 = re.compile(r"[0-9a-fA-F]{40}")
 
@@ -35,6 +36,12 @@ def check_song(name: str, duration_s: float) -> None:
         raise ValueError(f"a song name must be a string of 1 to {MAX_NAME_CHARS} characters, got {name!r}")
     if not isinstance(duration_s, numbers.Real) or not math.isfinite(duration_s) or duration_s < 0:
         raise ValueError(f"duration_s must be a finite number >= 0, got {duration_s!r}")
+
+
+def stored_path(file_path: str) -> str:
+    """The file path as stored: "" (unknown) when it is longer than a path column holds."""
+    path = str(file_path)
+    return path if len(path) <= MAX_PATH_CHARS else ""
 
 
 def _int_array(values: npt.ArrayLike, label: str, top: int) -> npt.NDArray[np.int64]:

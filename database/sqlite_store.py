@@ -23,7 +23,14 @@ from database.base import (
     StoreError,
     StoreUnavailableError,
 )
-from database.rows import check_song, lookup_arrays, probe_hashes, sha1_bytes, unique_fingerprints
+from database.rows import (
+    check_song,
+    lookup_arrays,
+    probe_hashes,
+    sha1_bytes,
+    stored_path,
+    unique_fingerprints,
+)
 from database.signature import META_NAME, check_signature, signature_json
 from database.sql_store import SQLStore
 
@@ -38,6 +45,7 @@ _SCHEMA = (
         name TEXT NOT NULL,
         file_sha1 BLOB UNIQUE NOT NULL,
         duration_s REAL,
+        file_path TEXT NOT NULL DEFAULT '',
         total_hashes INTEGER,
         fingerprinted INTEGER NOT NULL DEFAULT 0,
         date_created TEXT NOT NULL DEFAULT ({_NOW}),
@@ -49,7 +57,7 @@ _SCHEMA = (
         PRIMARY KEY (hash, song_id, "offset")) WITHOUT ROWID""",
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)",
 )
-_SONG_COLUMNS = "song_id, name, file_sha1, duration_s, total_hashes, fingerprinted, date_created"
+_SONG_COLUMNS = "song_id, name, file_sha1, duration_s, total_hashes, fingerprinted, date_created, file_path"
 
 
 class SQLiteStore(SQLStore):
@@ -161,6 +169,7 @@ class SQLiteStore(SQLStore):
         duration_s: float,
         hashes: npt.NDArray[np.int64],
         offsets: npt.NDArray[np.int32],
+        file_path: str = "",
     ) -> int:
         sha1 = sha1_bytes(file_sha1)
         check_song(name, duration_s)
@@ -168,8 +177,8 @@ class SQLiteStore(SQLStore):
         with self._errors("add a song to"), self._transaction():
             try:
                 song_id = self._conn.execute(
-                    "INSERT INTO songs (name, file_sha1, duration_s) VALUES (?, ?, ?)",
-                    (name, sha1, float(duration_s)),
+                    "INSERT INTO songs (name, file_sha1, duration_s, file_path) VALUES (?, ?, ?, ?)",
+                    (name, sha1, float(duration_s), stored_path(file_path)),
                 ).lastrowid
             except sqlite3.IntegrityError as exc:
                 raise DuplicateSongError(
@@ -253,7 +262,7 @@ class SQLiteStore(SQLStore):
 
 
 def _record(row: tuple[object, ...]) -> SongRecord:
-    song_id, name, sha1, duration_s, total_hashes, fingerprinted, date_created = row
+    song_id, name, sha1, duration_s, total_hashes, fingerprinted, date_created, file_path = row
     return SongRecord(
         song_id=song_id,
         name=name,
@@ -262,4 +271,5 @@ def _record(row: tuple[object, ...]) -> SongRecord:
         total_hashes=total_hashes or 0,
         fingerprinted=bool(fingerprinted),
         date_created=date_created,
+        file_path=file_path,
     )

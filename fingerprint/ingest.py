@@ -211,7 +211,12 @@ class Ingestor:
     ) -> None:
         try:
             self.store.add_song(
-                name or Path(analysed.path).stem, sha1, analysed.duration_s, analysed.hashes, analysed.offsets
+                name or Path(analysed.path).stem,
+                sha1,
+                analysed.duration_s,
+                analysed.hashes,
+                analysed.offsets,
+                file_path=str(Path(analysed.path).resolve()),
             )
         except DuplicateSongError:
             # Another ingest stored the same file meanwhile.

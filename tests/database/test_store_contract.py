@@ -159,6 +159,15 @@ def test_get_songs_returns_the_existing_ones_by_id(store: Store) -> None:
     assert store.get_songs([]) == []
 
 
+def test_the_file_path_is_kept_and_an_overlong_one_is_unknown(store: Store) -> None:
+    kept = store.add_song("Kept", _sha1(1), 1.0, *_fingerprints(1), file_path="/music/ü's \\ song.mp3")
+    unknown = store.add_song("Unknown", _sha1(2), 1.0, *_fingerprints(2), file_path="/x" * 3000)
+    plain = store.add_song("Plain", _sha1(3), 1.0, *_fingerprints(3))
+    assert store.get_song(kept).file_path == "/music/ü's \\ song.mp3"
+    assert store.get_song(unknown).file_path == ""
+    assert store.get_song(plain).file_path == ""
+
+
 def test_missing_song_raises_song_not_found(store: Store) -> None:
     with pytest.raises(SongNotFoundError, match="12345"):
         store.get_song(12345)
