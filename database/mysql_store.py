@@ -36,7 +36,9 @@ from database.rows import (
 from database.signature import META_NAME, check_signature, signature_json
 from database.sql_store import SQLStore
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Statements that bring a store of the key's version to the next one.
+_MIGRATIONS = {1: ("ALTER TABLE songs ADD COLUMN file_path VARCHAR(4096) NOT NULL DEFAULT ''",)}
 #: Probe hashes per `IN (...)` query and rows per multi-row INSERT (measured; see bench/store_speed.py).
 LOOKUP_BATCH = 5000
 INSERT_BATCH = 5000
@@ -170,6 +172,11 @@ class MySQLStore(SQLStore):
             )
             cursor.execute("SELECT value FROM meta WHERE name = 'schema_version'")
             (version,) = cursor.fetchone()
+            while version.isdigit() and int(version) in _MIGRATIONS:
+                for statement in _MIGRATIONS[int(version)]:
+                    cursor.execute(statement)
+                version = str(int(version) + 1)
+                cursor.execute("UPDATE meta SET value = %s WHERE name = 'schema_version'", (version,))
         if version != str(SCHEMA_VERSION):
             raise StoreUnavailableError(
                 f"The store {self.description} has schema version {version}; this program reads version "

@@ -34,7 +34,9 @@ from database.rows import (
 from database.signature import META_NAME, check_signature, signature_json
 from database.sql_store import SQLStore
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Statements that bring a store of the key's version to the next one.
+_MIGRATIONS = {1: ("ALTER TABLE songs ADD COLUMN file_path TEXT NOT NULL DEFAULT ''",)}
 #: Probe hashes per `IN (...)` query (measured against a temp-table join; see bench/store_speed.py).
 LOOKUP_BATCH = 900
 BUSY_TIMEOUT_S = 30.0
@@ -104,6 +106,11 @@ class SQLiteStore(SQLStore):
                 (str(SCHEMA_VERSION),),
             )
             (version,) = self._conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+            while version.isdigit() and int(version) in _MIGRATIONS:
+                for statement in _MIGRATIONS[int(version)]:
+                    self._conn.execute(statement)
+                version = str(int(version) + 1)
+                self._conn.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (version,))
         if version != str(SCHEMA_VERSION):
             raise StoreUnavailableError(
                 f"The store {self.path} has schema version {version}; this program reads version "

@@ -6,6 +6,8 @@ import socket
 import sqlite3
 from pathlib import Path
 
+import MySQLdb
+import numpy as np
 import pytest
 
 from database import StoreError, StoreUnavailableError, open_store
@@ -106,3 +108,45 @@ def test_sqlite_store_of_another_schema_version_is_refused(tmp_path: Path) -> No
 def test_open_store_names_the_accepted_types() -> None:
     with pytest.raises(StoreError, match="'sqlite', 'mysql'"):
         open_store("postgres", path="x")
+
+
+SONG = ("Old song", "ab" * 20, 1.0, np.array([1, 2]), np.array([0, 1]))
+
+
+def test_a_version_1_sqlite_store_is_migrated_and_keeps_its_songs(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    with SQLiteStore(path) as store:
+        song_id = store.add_song(*SONG)
+    connection = sqlite3.connect(path)
+    with connection:  # back to version 1: no file_path column
+        connection.execute("ALTER TABLE songs DROP COLUMN file_path")
+        connection.execute("UPDATE meta SET value = '1' WHERE name = 'schema_version'")
+    connection.close()
+    with SQLiteStore(path) as store:
+        assert store.get_song(song_id).file_path == ""
+        assert (
+            store.add_song("New", "cd" * 20, 1.0, np.array([3]), np.array([0]), file_path="/a.mp3") > song_id
+        )
+    connection = sqlite3.connect(path)
+    assert connection.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone() == ("2",)
+    connection.close()
+
+
+@pytest.mark.mysql
+def test_a_version_1_mysql_store_is_migrated_and_keeps_its_songs(mysql_settings: dict[str, object]) -> None:
+    with MySQLStore(**mysql_settings) as store:
+        song_id = store.add_song(*SONG)
+    connection = MySQLdb.connect(**mysql_settings)
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE songs DROP COLUMN file_path")
+        cursor.execute("UPDATE meta SET value = '1' WHERE name = 'schema_version'")
+    connection.commit()
+    with MySQLStore(**mysql_settings) as store:
+        assert store.get_song(song_id).file_path == ""
+        assert (
+            store.add_song("New", "cd" * 20, 1.0, np.array([3]), np.array([0]), file_path="/a.mp3") > song_id
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT value FROM meta WHERE name = 'schema_version'")
+        assert cursor.fetchone() == ("2",)
+    connection.close()
