@@ -205,7 +205,7 @@ class HistoryView(QWidget):
         header.setStretchLastSection(True)
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setObjectName("export")
-        self.export_button.clicked.connect(self._export)
+        self.export_button.clicked.connect(self.export)
         self.clear_button = QPushButton("Clear")
         self.clear_button.setObjectName("clear")
         self.clear_button.clicked.connect(self._clear)
@@ -249,7 +249,8 @@ class HistoryView(QWidget):
         )
         return answer == QMessageBox.Yes
 
-    def _export(self) -> None:
+    def export(self) -> None:
+        """Ask for a file and export the history to it as CSV."""
         path = self._ask_export_path()
         if path is None:
             return
