@@ -19,4 +19,4 @@ def run_gui(config: AppConfig, *, config_path: str | None, open_store: StoreOpen
     """
     from gui.app import run
 
-    return run(config)
+    return run(config, config_path=config_path, open_store=open_store)

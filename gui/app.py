@@ -1,19 +1,12 @@
-"""The application window (for now: the store in use and how to recognise from the command line)."""
+"""Starting the application: checks that a window can be opened, then runs the main window."""
 
 from __future__ import annotations
 
 import os
 import sys
 
-from config.settings import AppConfig, MySQLSettings
-
-CLI_HELP = (
-    "The recognition window is being built. Meanwhile the command line does everything:\n\n"
-    "  python main.py --fingerprint ~/Music .mp3 .ogg\n"
-    "  python main.py --recognize file clip.wav\n"
-    "  python main.py --recognize mix a.mp3 b.mp3 --ratio 0.3\n"
-    "  python main.py --list"
-)
+from config.settings import AppConfig
+from gui import StoreOpener
 
 
 def has_display() -> bool:
@@ -21,27 +14,7 @@ def has_display() -> bool:
     return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
 
 
-def store_label(config: AppConfig) -> str:
-    if isinstance(config.database, MySQLSettings):
-        db = config.database
-        return f"MySQL {db.user}@{db.host}:{db.port}/{db.database}"
-    return f"SQLite {config.database.path or 'in the user data folder'}"
-
-
-def build_window(config: AppConfig):
-    """The main window (the application object must exist)."""
-    from PyQt5.QtWidgets import QLabel, QMainWindow
-
-    window = QMainWindow()
-    window.setWindowTitle("Shazam clone")
-    label = QLabel(f"Store: {store_label(config)}\n\n{CLI_HELP}")
-    label.setObjectName("placeholder")
-    label.setMargin(24)
-    window.setCentralWidget(label)
-    return window
-
-
-def run(config: AppConfig) -> int:
+def run(config: AppConfig, *, config_path: str | None, open_store: StoreOpener) -> int:
     if not has_display():
         print(
             "error: no display to open the window on (DISPLAY is not set). "
@@ -51,7 +24,13 @@ def run(config: AppConfig) -> int:
         return 2
     from PyQt5.QtWidgets import QApplication
 
+    from gui.history import History
+    from gui.main_window import MainWindow
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = build_window(config)
+    app.setOrganizationName("shazam-clone")
+    app.setApplicationName("Shazam clone")
+    app.setDesktopFileName("shazam-clone")
+    window = MainWindow(config, config_path=config_path, open_store=open_store, history=History())
     window.show()
     return app.exec_()
