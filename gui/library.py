@@ -145,7 +145,10 @@ class LibraryView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(SongTableModel.NAME, QHeaderView.Stretch)
+        header = self.table.horizontalHeader()
+        for column in range(len(SongTableModel.HEADERS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(SongTableModel.NAME, QHeaderView.Stretch)
         self.table.doubleClicked.connect(self._choose)
         self.table.selectionModel().selectionChanged.connect(self._update_delete_button)
 
