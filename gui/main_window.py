@@ -184,6 +184,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.shazam_view.recognised.connect(self._on_recognised)
+        self.shazam_view.play_requested.connect(self.play_mix)
         self.shazam_view.failed.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         self.library_view.counts_changed.connect(
             lambda songs, fingerprints: self.counts_label.setText(

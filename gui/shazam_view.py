@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -18,6 +19,7 @@ from PyQt5.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QShortcut,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -125,6 +127,8 @@ class ShazamView(QWidget):
     recognised = pyqtSignal(object)
     #: A recognition failed; the message says why.
     failed = pyqtSignal(str)
+    #: The user asked to hear the last recognised mix.
+    play_requested = pyqtSignal()
 
     def __init__(self, config: AppConfig, open_store: StoreOpener, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -158,8 +162,18 @@ class ShazamView(QWidget):
         self.shazam.setObjectName("shazam")
         self.shazam.setDefault(True)
         self.shazam.setMinimumHeight(48)
+        self.shazam.setMinimumWidth(160)
         self.shazam.setToolTip("Mix the songs and recognise the mix (Return)")
         self.shazam.clicked.connect(self.start)
+        # Return anywhere in this view recognises, as the big button's tooltip promises.
+        for key in (Qt.Key_Return, Qt.Key_Enter):
+            shortcut = QShortcut(QKeySequence(key), self, context=Qt.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.start)
+        self.play = QPushButton("Play the mix")
+        self.play.setObjectName("play")
+        self.play.setToolTip("Hear the mix that was recognised (Ctrl+P)")
+        self.play.setEnabled(False)
+        self.play.clicked.connect(self.play_requested)
         self.status = QLabel()
         self.status.setObjectName("status")
         self.status.setWordWrap(True)
@@ -183,7 +197,10 @@ class ShazamView(QWidget):
         layout.addWidget(self.slot_a)
         layout.addWidget(self.slot_b)
         layout.addLayout(form)
-        layout.addWidget(self.shazam)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.shazam, 1)
+        buttons.addWidget(self.play)
+        layout.addLayout(buttons)
         layout.addWidget(self.status)
         layout.addLayout(self.cards)
         layout.addStretch(1)
@@ -239,6 +256,7 @@ class ShazamView(QWidget):
             self.failed.emit(message)
             return
         self.status.setText(recognition.request.describe())
+        self.play.setEnabled(True)
         self.show_result(recognition)
         self.recognised.emit(recognition)
 

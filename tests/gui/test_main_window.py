@@ -115,3 +115,16 @@ def test_an_unreachable_mysql_server_is_a_message_and_the_window_stays_usable(
     assert "hunter2-secret" not in blocker.args[0]
     assert view.shazam.isEnabled()
     assert window.isVisible()
+
+
+def test_fingerprinting_through_the_window_fills_the_library(qtbot, make_window, empty_config, song_folder):
+    window = make_window(empty_config)
+    qtbot.waitUntil(lambda: "0 songs" in window.counts_label.text(), timeout=10_000)
+    dialog = window.fingerprint_folder(str(song_folder))
+    dialog.processes.setValue(1)
+    dialog.start(str(song_folder))
+    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    assert dialog.progress_bar.text() == "3 of 3"
+    qtbot.waitUntil(lambda: window.library_view.model.rowCount() == 3, timeout=10_000)
+    assert "3 songs" in window.counts_label.text()
+    dialog.close()

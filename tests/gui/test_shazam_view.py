@@ -67,3 +67,14 @@ def test_nothing_chosen_asks_for_a_song(view):
     view.start()
     assert "Choose a song" in view.status.text()
     assert view.shazam.isEnabled()
+
+
+def test_return_recognises_and_then_the_mix_can_be_played(qtbot, view, song_folder):
+    view.slot_a.set_path(str(song_folder / "Gamma.flac"))
+    assert not view.play.isEnabled()
+    with qtbot.waitSignal(view.recognised, timeout=30_000):
+        qtbot.keyClick(view.slot_a.path_edit, Qt.Key_Return)
+    assert card_texts(view, "song_name") == ["Gamma"]
+    assert view.play.isEnabled()
+    with qtbot.waitSignal(view.play_requested, timeout=1000):
+        qtbot.mouseClick(view.play, Qt.LeftButton)
