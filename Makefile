@@ -10,7 +10,7 @@ run: setup
 	$(PY) main.py
 
 test: setup-test lint
-	REQUIRE_MYSQL=1 REQUIRE_DISPLAY=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+	REQUIRE_MYSQL=1 REQUIRE_DISPLAY=1 REQUIRE_AUDIO=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 lint:
 	$(VENV)/bin/ruff check .
