@@ -4,7 +4,7 @@ import pytest
 from PyQt5.QtCore import QSettings
 from PyQt5.QtWidgets import QLabel
 
-from config.settings import AppConfig, MySQLSettings
+from config.settings import AppConfig, MySQLSettings, SQLiteSettings
 from gui.history import History
 from gui.main_window import MainWindow
 
@@ -127,4 +127,16 @@ def test_fingerprinting_through_the_window_fills_the_library(qtbot, make_window,
     assert dialog.progress_bar.text() == "3 of 3"
     qtbot.waitUntil(lambda: window.library_view.model.rowCount() == 3, timeout=10_000)
     assert "3 songs" in window.counts_label.text()
+    dialog.close()
+
+
+def test_switching_the_store_updates_the_library_and_status(qtbot, make_window, filled_config, tmp_path):
+    window = make_window(AppConfig(database=SQLiteSettings(str(tmp_path / "another.sqlite3"))))
+    qtbot.waitUntil(lambda: "0 songs" in window.counts_label.text(), timeout=10_000)
+    dialog = window.database_settings()
+    with qtbot.waitSignal(dialog.config_changed, timeout=1000):
+        dialog.config_changed.emit(filled_config)
+    qtbot.waitUntil(lambda: window.library_view.model.rowCount() == 3, timeout=10_000)
+    assert "3 songs" in window.counts_label.text()
+    assert window.shazam_view.config is filled_config
     dialog.close()
