@@ -11,6 +11,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from tests.mariadb import MariaDBServer, missing_binaries
+from tests.required import skip_or_fail
 
 
 @pytest.fixture(scope="session")
@@ -18,10 +19,10 @@ def mariadb_server() -> Iterator[MariaDBServer]:
     """A throwaway MariaDB server for the session; skipped without MariaDB unless REQUIRE_MYSQL=1."""
     missing = missing_binaries()
     if missing:
-        reason = f"MariaDB server programs not found ({', '.join(missing)}); install mariadb-server"
-        if os.environ.get("REQUIRE_MYSQL") == "1":
-            pytest.fail(f"{reason}. REQUIRE_MYSQL=1 forbids skipping the MySQL tests.")
-        pytest.skip(reason)
+        skip_or_fail(
+            f"MariaDB server programs not found ({', '.join(missing)}); install mariadb-server",
+            required_by="REQUIRE_MYSQL",
+        )
     with MariaDBServer() as server:
         yield server
 

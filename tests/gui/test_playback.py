@@ -1,10 +1,9 @@
-import os
-
 import numpy as np
 import pytest
 
 from gui.playback import MixPlayer
 from tests.pulse import PulseServer, missing_programs
+from tests.required import skip_or_fail
 
 pytestmark = pytest.mark.gui
 RATE = 8000
@@ -15,10 +14,10 @@ def pulse(monkeypatch):
     """A private PulseAudio server as the default output; skipped without it unless REQUIRE_AUDIO=1."""
     missing = missing_programs()
     if missing:
-        reason = f"PulseAudio programs not found ({', '.join(missing)}); install pulseaudio pulseaudio-utils"
-        if os.environ.get("REQUIRE_AUDIO") == "1":
-            pytest.fail(f"{reason}. REQUIRE_AUDIO=1 forbids skipping this test.")
-        pytest.skip(reason)
+        skip_or_fail(
+            f"PulseAudio programs not found ({', '.join(missing)}); install pulseaudio pulseaudio-utils",
+            required_by="REQUIRE_AUDIO",
+        )
     with PulseServer() as server:
         for name, value in server.env.items():
             monkeypatch.setenv(name, value)

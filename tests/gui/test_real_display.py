@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.required import skip_or_fail
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Grabs the whole screen with Qt from a second client and prints how varied its pixels are.
@@ -32,9 +34,7 @@ pytestmark = [pytest.mark.gui, pytest.mark.slow]
 def display():
     """A throwaway X server; skipped without Xvfb unless REQUIRE_DISPLAY=1."""
     if shutil.which("Xvfb") is None:
-        if os.environ.get("REQUIRE_DISPLAY") == "1":
-            pytest.fail("Xvfb not found; install xvfb. REQUIRE_DISPLAY=1 forbids skipping this test.")
-        pytest.skip("Xvfb not found (apt-get install xvfb)")
+        skip_or_fail("Xvfb not found; install xvfb", required_by="REQUIRE_DISPLAY")
     read, write = os.pipe()
     server = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
