@@ -4,6 +4,7 @@
     python main.py --fingerprint ~/Music .mp3 .ogg     fingerprint a folder (recursively)
     python main.py --recognize file clip.wav           name the song in a file
     python main.py --recognize mix a.mp3 b.mp3 --ratio 0.3
+    python main.py --recognize mic 10 [--device NAME]   listen to the microphone (--list-devices)
     python main.py --list | --delete NAME_OR_ID
 
 Results go to stdout, logs and progress to stderr. Exit status: 0 a song was recognised (or the command
@@ -58,11 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--recognize",
         nargs="+",
         metavar=("SOURCE", "ARG"),
-        help="'file PATH' or 'mix PATH_A PATH_B --ratio R'",
+        help="'file PATH', 'mix PATH_A PATH_B --ratio R' or 'mic SECONDS'",
     )
     commands.add_argument("-l", "--list", action="store_true", help="list the songs in the store")
+    commands.add_argument("--list-devices", action="store_true", help="list the audio input devices")
     commands.add_argument("-d", "--delete", metavar="NAME_OR_ID", help="delete a song by name or id")
     parser.add_argument("--processes", type=int, metavar="N", help="worker processes for --fingerprint")
+    parser.add_argument(
+        "--device", metavar="NAME|INDEX", help="mic: the input device (default: the system's)"
+    )
     parser.add_argument("--ratio", type=float, default=0.5, help="mix: share of the second song, 0..1 (0.5)")
     parser.add_argument("--start", type=float, default=0.0, metavar="S", help="file: start of the clip (s)")
     parser.add_argument("--start-a", type=float, default=0.0, metavar="S", help="mix: start in song A (s)")
@@ -102,14 +107,12 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
 
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO) -> int:
     config = load_config(args.config)
+    if args.list_devices:
+        return _list_devices(args, out)
     if not (args.fingerprint or args.recognize or args.list or args.delete):
         from gui import run_gui  # Qt is imported only for the window, so the CLI starts fast.
 
         return run_gui(config, config_path=args.config, open_store=open_configured_store)
-    if args.recognize and args.recognize[0] == "mic":
-        raise FingerprintError(
-            "recognition from the microphone is not part of this version yet; use 'file' or 'mix'"
-        )
     with open_configured_store(config) as store:
         if args.fingerprint:
             return _fingerprint(store, config, args, out)
@@ -180,6 +183,8 @@ def _recognize(
     source, *rest = args.recognize
     if source == "file" and len(rest) == 1:
         result = recognizer.recognize_file(rest[0], start_s=args.start, duration_s=args.duration)
+    elif source == "mic" and len(rest) == 1 and _positive(rest[0]):
+        result = _listen(recognizer, float(rest[0]), args.device)
     elif source == "mix" and len(rest) == 2:
         result = recognizer.recognize_mix(
             rest[0],
@@ -190,9 +195,46 @@ def _recognize(
             duration_s=args.duration or 10.0,
         ).result
     else:
-        parser.error("--recognize takes 'file PATH' or 'mix PATH_A PATH_B'")
+        parser.error("--recognize takes 'file PATH', 'mix PATH_A PATH_B' or 'mic SECONDS'")
     _emit(out, args.json, result.to_dict(), lambda: _print_result(result, out))
     return EXIT_OK if result.is_match else EXIT_NO_MATCH
+
+
+def _positive(text: str) -> bool:
+    try:
+        return float(text) > 0
+    except ValueError:
+        return False
+
+
+def _listen(recognizer: Recognizer, seconds: float, device: str | None) -> RecognitionResult:
+    """Listen to the microphone, telling on stderr how it goes; stop early on a confident match."""
+    from fingerprint.listening import listen
+
+    def report(elapsed_s: float, result: RecognitionResult) -> None:
+        best = result.matches[0].song_name if result.matches else "no match yet"
+        print(f"listening… {elapsed_s:4.1f} s: {best}", file=sys.stderr)
+
+    def started() -> None:
+        print(f"Listening for up to {seconds:g} s…", file=sys.stderr, flush=True)
+
+    return listen(recognizer, seconds=seconds, device=device, on_result=report, on_started=started).result
+
+
+def _list_devices(args: argparse.Namespace, out: TextIO) -> int:
+    from fingerprint.microphone import list_input_devices
+
+    devices = list_input_devices()
+
+    def print_devices() -> None:
+        if not devices:
+            print("No audio input device.", file=out)
+        for device in devices:
+            mark = "*" if device.is_default else " "
+            print(f"{mark} {device.index:>3}  {device.name}  ({device.default_sample_rate} Hz)", file=out)
+
+    _emit(out, args.json, [dataclasses.asdict(device) for device in devices], print_devices)
+    return EXIT_OK
 
 
 def _print_result(result: RecognitionResult, out: TextIO) -> None:

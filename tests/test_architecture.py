@@ -31,6 +31,8 @@ RULES = {
     | {"config.settings", "database.base", "fingerprint.analysis", "fingerprint.decoder"},
     "fingerprint.ingest": CORE
     | {"config.settings", "database.base", "fingerprint.analysis", "fingerprint.decoder"},
+    "fingerprint.microphone": {"numpy", "sounddevice", "fingerprint.errors"},
+    "fingerprint.listening": CORE | {"fingerprint.microphone", "fingerprint.recognizer"},
     "fingerprint": CORE,
     "database": {"numpy", "MySQLdb", "database"},
     "config": {"platformdirs", "config"},
@@ -49,6 +51,8 @@ RULES = {
         "fingerprint.peaks",
         "fingerprint.ingest",
         "fingerprint.matching",
+        "fingerprint.microphone",
+        "fingerprint.listening",
         "database.base",
     },
 }
