@@ -308,7 +308,7 @@ class MainWindow(QMainWindow):
 
     def _on_recognised(self, recognition: Recognition) -> None:
         self.last_recognition = recognition
-        self.history_view.add(HistoryEntry.from_result(recognition.request.describe(), recognition.result))
+        self.history_view.add(HistoryEntry.from_result(recognition.source, recognition.result))
         self.spectrogram_view.show_query(recognition.samples, self.config.fingerprint)
         result = recognition.result
         answer = result.matches[0] if result.matches else result.best_rejected

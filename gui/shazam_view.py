@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -57,15 +57,23 @@ class MixRequest:
         b = Path(self.path_b).stem
         return f"Mix: {a} {1 - self.ratio:.0%} + {b} {self.ratio:.0%}"
 
+    def set_shares(self) -> dict[str, float]:
+        """The share of each song in the mix, by file name (empty for a single song)."""
+        if self.path_b is None:
+            return {}
+        return {Path(self.path_a).stem: 1 - self.ratio, Path(self.path_b).stem: self.ratio}
+
 
 @dataclass(frozen=True)
 class Recognition:
-    """A finished recognition: what was asked, the mix that was heard and the answer."""
+    """A finished recognition: where the audio came from, the audio and the answer."""
 
-    request: MixRequest
+    source: str  # for people: "Mix: Alpha 70% + Beta 30%", "Microphone: default, 4.0 s"
     samples: np.ndarray
     sample_rate: int
     result: RecognitionResult
+    # The share of each song in a mix as set by the user, by name; empty when not a mix.
+    set_shares: dict[str, float] = field(default_factory=dict)
 
 
 class SongSlot(QGroupBox):
@@ -255,7 +263,7 @@ class ShazamView(QWidget):
             self.status.setText(f"Could not recognise: {message}")
             self.failed.emit(message)
             return
-        self.status.setText(recognition.request.describe())
+        self.status.setText(recognition.source)
         self.play.setEnabled(True)
         self.show_result(recognition)
         self.recognised.emit(recognition)
@@ -269,8 +277,8 @@ class ShazamView(QWidget):
         if not result.is_match:
             self.cards.addWidget(NoMatchCard(result))
             return
-        shares = mix_shares(result) if recognition.request.path_b else {}
-        set_shares = self._set_shares(recognition)
+        shares = mix_shares(result) if recognition.set_shares else {}
+        set_shares = recognition.set_shares
         for match in result.matches:
             self.cards.addWidget(
                 MatchCard(
@@ -280,13 +288,6 @@ class ShazamView(QWidget):
                     set_share=set_shares.get(match.song_name),
                 )
             )
-
-    @staticmethod
-    def _set_shares(recognition: Recognition) -> dict[str, float]:
-        request = recognition.request
-        if request.path_b is None:
-            return {}
-        return {Path(request.path_a).stem: 1 - request.ratio, Path(request.path_b).stem: request.ratio}
 
     def match_cards(self) -> list[QWidget]:
         return [self.cards.itemAt(i).widget() for i in range(self.cards.count())]
@@ -307,4 +308,5 @@ def recognise(request: MixRequest, config: AppConfig, open_store: StoreOpener) -
         if request.snr_db is not None and len(samples):
             samples = add_white_noise(samples, snr_db=request.snr_db, rng=np.random.default_rng())
         rate = config.fingerprint.sample_rate
-        return Recognition(request, samples, rate, recognizer.recognize_samples(samples, sample_rate=rate))
+        result = recognizer.recognize_samples(samples, sample_rate=rate)
+        return Recognition(request.describe(), samples, rate, result, request.set_shares())
