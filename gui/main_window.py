@@ -62,7 +62,7 @@ class MainWindow(QMainWindow):
         self.open_store = open_store
         self.settings = settings or QSettings()
         self.setWindowTitle("Shazam clone")
-        self.shazam_view = ShazamView(config, open_store)
+        self.shazam_view = ShazamView(config, open_store, settings=self.settings)
         self.spectrogram_view = SpectrogramView()
         self.constellation_view = ConstellationView()
         self.match_view = MatchView()
@@ -156,6 +156,13 @@ class MainWindow(QMainWindow):
         recognise = bar.addMenu("&Recognise")
         self._action(
             recognise, "&Shazam", self.shazam_view.start, "Ctrl+Return", "Mix the songs and recognise"
+        )
+        self._action(
+            recognise,
+            "&Listen",
+            self.shazam_view.listen.toggle,
+            "Ctrl+L",
+            "Recognise what the microphone hears; again to stop",
         )
         self._action(recognise, "&Play the mix", self.play_mix, "Ctrl+P", "Hear the mix that was recognised")
         view = bar.addMenu("&View")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtCore import QSettings, Qt, pyqtSignal
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
     QCheckBox,
@@ -27,9 +27,11 @@ from PyQt5.QtWidgets import (
 
 from config.settings import AppConfig
 from fingerprint.audio import add_white_noise
+from fingerprint.listening import Heard
 from fingerprint.recognizer import Recognizer
 from fingerprint.types import RecognitionResult
 from gui import StoreOpener
+from gui.listen_panel import ListenPanel
 from gui.result_cards import MatchCard, NoMatchCard, mix_shares
 from gui.workers import run_task
 
@@ -138,11 +140,21 @@ class ShazamView(QWidget):
     #: The user asked to hear the last recognised mix.
     play_requested = pyqtSignal()
 
-    def __init__(self, config: AppConfig, open_store: StoreOpener, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        config: AppConfig,
+        open_store: StoreOpener,
+        parent: QWidget | None = None,
+        *,
+        settings: QSettings | None = None,
+    ) -> None:
         super().__init__(parent)
         self.config = config
         self.open_store = open_store
         self.busy = False
+        self.listen = ListenPanel(config, open_store, settings or QSettings())
+        self.listen.heard.connect(self._heard)
+        self.listen.failed.connect(self._listen_failed)
         self.slot_a = SongSlot("Song A")
         self.slot_b = SongSlot("Song B (optional)")
         self.ratio = QSlider(Qt.Horizontal)
@@ -202,6 +214,7 @@ class ShazamView(QWidget):
         form.addRow("Clip length", self.duration)
         form.addRow("Noise", noise_row)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.listen)
         layout.addWidget(self.slot_a)
         layout.addWidget(self.slot_b)
         layout.addLayout(form)
@@ -218,6 +231,7 @@ class ShazamView(QWidget):
 
     def set_config(self, config: AppConfig) -> None:
         self.config = config
+        self.listen.set_config(config)
 
     def request(self) -> MixRequest | None:
         path_a, path_b = self.slot_a.path(), self.slot_b.path()
@@ -267,6 +281,20 @@ class ShazamView(QWidget):
         self.play.setEnabled(True)
         self.show_result(recognition)
         self.recognised.emit(recognition)
+
+    def _heard(self, heard: Heard, device: str) -> None:
+        duration_s = len(heard.samples) / heard.sample_rate
+        recognition = Recognition(
+            f"Microphone: {device}, {duration_s:.1f} s", heard.samples, heard.sample_rate, heard.result
+        )
+        self.status.setText(recognition.source)
+        self.play.setEnabled(True)
+        self.show_result(recognition)
+        self.recognised.emit(recognition)
+
+    def _listen_failed(self, message: str) -> None:
+        self.status.setText(f"Could not listen: {message}")
+        self.failed.emit(message)
 
     def show_result(self, recognition: Recognition) -> None:
         while self.cards.count():

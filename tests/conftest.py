@@ -11,6 +11,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from tests.mariadb import MariaDBServer, missing_binaries
+from tests.pulse import PulseServer, missing_programs
 from tests.required import skip_or_fail
 
 
@@ -33,3 +34,24 @@ def mysql_settings(mariadb_server: MariaDBServer) -> Iterator[dict[str, object]]
     options = mariadb_server.create_database()
     yield options
     mariadb_server.drop_database(options["database"])
+
+
+@pytest.fixture(scope="session")
+def pulse_server() -> Iterator[PulseServer]:
+    """A private PulseAudio server for the session; skipped without it unless REQUIRE_AUDIO=1."""
+    missing = missing_programs()
+    if missing:
+        skip_or_fail(
+            f"PulseAudio programs not found ({', '.join(missing)}); install pulseaudio pulseaudio-utils",
+            required_by="REQUIRE_AUDIO",
+        )
+    with PulseServer() as server:
+        yield server
+
+
+@pytest.fixture
+def pulse(pulse_server: PulseServer, monkeypatch: pytest.MonkeyPatch) -> PulseServer:
+    """The session's PulseAudio server as this process's default sound card."""
+    for name, value in pulse_server.env.items():
+        monkeypatch.setenv(name, value)
+    return pulse_server

@@ -16,8 +16,7 @@ import pytest
 import main
 from fingerprint.audio import clip
 from tests.audio_files import write_audio
-from tests.pulse import SINK, PulseServer, missing_programs
-from tests.required import skip_or_fail
+from tests.pulse import SINK, PulseServer
 from tests.synth import synth_song
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,15 +24,6 @@ RATE = 22_050
 SONGS = {"Alpha": 41, "Beta": 42, "Gamma": 43}
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def pulse():
-    missing = missing_programs()
-    if missing:
-        skip_or_fail(f"PulseAudio programs not found ({', '.join(missing)})", required_by="REQUIRE_AUDIO")
-    with PulseServer() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -66,16 +56,16 @@ def play(pulse: PulseServer, path: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(["paplay", f"--device={SINK}", str(path)], env={**os.environ, **pulse.env})
 
 
-def test_a_song_played_into_the_microphone_is_named_with_its_offset(pulse, config, tmp_path):
+def test_a_song_played_into_the_microphone_is_named_with_its_offset(pulse_server, config, tmp_path):
     excerpt = write_audio(
         tmp_path / "excerpt.wav", clip(synth_song(42, duration_s=40.0, sample_rate=RATE), sample_rate=RATE,
                                        start_s=12.0, duration_s=10.0), sample_rate=RATE,
     )  # fmt: skip
-    listener = cli(pulse, "--config", str(config), "--recognize", "mic", "10", "--json")
+    listener = cli(pulse_server, "--config", str(config), "--recognize", "mic", "10", "--json")
     # Start playing once the CLI says it listens: the clip then starts within a moment of the recording.
     first_line = listener.stderr.readline()
     assert "Listening" in first_line
-    player = play(pulse, excerpt)
+    player = play(pulse_server, excerpt)
     out, err = listener.communicate(timeout=60)
     player.terminate()
     player.wait()
@@ -85,15 +75,15 @@ def test_a_song_played_into_the_microphone_is_named_with_its_offset(pulse, confi
     assert top["offset_seconds"] == pytest.approx(12.0, abs=1.0)
 
 
-def test_silence_is_no_match(pulse, config):
-    listener = cli(pulse, "--config", str(config), "--recognize", "mic", "3")
+def test_silence_is_no_match(pulse_server, config):
+    listener = cli(pulse_server, "--config", str(config), "--recognize", "mic", "3")
     out, err = listener.communicate(timeout=60)
     assert listener.returncode == 1, err
     assert "No match." in out
 
 
-def test_the_devices_are_listed_with_the_default_marked(pulse):
-    listener = cli(pulse, "--list-devices", "--json")
+def test_the_devices_are_listed_with_the_default_marked(pulse_server):
+    listener = cli(pulse_server, "--list-devices", "--json")
     out, err = listener.communicate(timeout=60)
     assert listener.returncode == 0, err
     devices = json.loads(out)
@@ -101,9 +91,9 @@ def test_the_devices_are_listed_with_the_default_marked(pulse):
     assert all(device["default_sample_rate"] > 0 for device in devices)
 
 
-def test_an_unknown_device_or_no_sound_server_is_one_clear_line(pulse, config):
+def test_an_unknown_device_or_no_sound_server_is_one_clear_line(pulse_server, config):
     listener = cli(
-        pulse, "--config", str(config), "--recognize", "mic", "2", "--device", "no such microphone"
+        pulse_server, "--config", str(config), "--recognize", "mic", "2", "--device", "no such microphone"
     )
     _, err = listener.communicate(timeout=60)
     assert listener.returncode == 2

@@ -2,26 +2,9 @@ import numpy as np
 import pytest
 
 from gui.playback import MixPlayer
-from tests.pulse import PulseServer, missing_programs
-from tests.required import skip_or_fail
 
 pytestmark = pytest.mark.gui
 RATE = 8000
-
-
-@pytest.fixture
-def pulse(monkeypatch):
-    """A private PulseAudio server as the default output; skipped without it unless REQUIRE_AUDIO=1."""
-    missing = missing_programs()
-    if missing:
-        skip_or_fail(
-            f"PulseAudio programs not found ({', '.join(missing)}); install pulseaudio pulseaudio-utils",
-            required_by="REQUIRE_AUDIO",
-        )
-    with PulseServer() as server:
-        for name, value in server.env.items():
-            monkeypatch.setenv(name, value)
-        yield server
 
 
 def test_play_sends_the_mix_to_the_audio_output(qtbot, pulse, tmp_path):
