@@ -21,7 +21,9 @@ import re
 import shutil
 import stat
 import subprocess
+import tempfile
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 import numpy.typing as npt
@@ -200,3 +202,64 @@ def _last_stderr_line(stderr: bytes, url: str) -> str:
         return ""
     line = re.sub(r"^(\[[^\]]*\]\s*)+", "", lines[-1])
     return line.removeprefix(f"{url}: ")
+
+
+def stream_audio(
+    path: str | os.PathLike[str], *, sample_rate: int, chunk_s: float
+) -> Iterator[npt.NDArray[np.float32]]:
+    """Decode a file of any length in chunks of `chunk_s` seconds (the last may be shorter): bounded memory.
+
+    Mono float32 at `sample_rate`, as `read_audio`; raises DecodeError (when the first chunk is asked for
+    if the file cannot be opened at all, or at the end if ffmpeg failed part-way).
+    """
+    _checked_size(path)
+    try:
+        exe = find_ffmpeg()
+    except DecodeError as err:
+        raise DecodeError(path, f"ffmpeg {err.reason}") from None
+    url = "file:" + os.fspath(path)
+    command = [exe, "-nostdin", "-hide_banner", "-v", "error", "-i", url, "-map", "0:a:0"]
+    command += ["-ac", "1", "-ar", str(sample_rate), "-f", "s16le", "-"]
+    chunk_bytes = 2 * max(1, int(chunk_s * sample_rate))
+    with tempfile.TemporaryFile() as errors:
+        try:
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
+        except OSError as err:
+            raise DecodeError(path, f"could not run {exe}: {err.strerror or err}") from None
+        try:
+            while data := process.stdout.read(chunk_bytes):
+                yield np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2").astype(np.float32) / 32768
+        finally:
+            process.stdout.close()
+            if process.poll() is None:
+                process.kill()
+            returncode = process.wait()
+        if returncode != 0:
+            errors.seek(0)
+            stderr = errors.read()
+            complaint = (
+                "it has no audio stream"
+                if b"matches no streams" in stderr
+                else _last_stderr_line(stderr, url)
+            )
+            raise DecodeError(
+                path, f"not an audio file ffmpeg can read: {complaint or f'exit status {returncode}'}"
+            )
+
+
+def probe_duration(path: str | os.PathLike[str]) -> float | None:
+    """The duration ffmpeg reads from the file's header, in seconds; None when it does not say."""
+    try:
+        exe = find_ffmpeg()
+        result = subprocess.run(
+            [exe, "-nostdin", "-hide_banner", "-i", "file:" + os.fspath(path)],
+            capture_output=True,
+            check=False,
+        )
+    except (DecodeError, OSError):
+        return None
+    found = re.search(rb"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", result.stderr)
+    if found is None:
+        return None
+    hours, minutes, seconds = found.groups()
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)

@@ -10,7 +10,7 @@ import numpy as np
 
 from config.settings import FingerprintParams
 from database.base import SongRecord, Store
-from fingerprint.analysis import Fingerprints, query_fingerprints
+from fingerprint.analysis import query_fingerprints
 from fingerprint.audio import Samples, clip, mix, resample, valid_samples
 from fingerprint.decoder import read_audio
 from fingerprint.matching import Candidate, Pairs, align_matches, join_hits, significance
@@ -103,7 +103,10 @@ class Recognizer:
         hits = self.store.lookup(np.unique(query.hashes))
         looked_up = time.perf_counter()
         duration_s = len(samples) / self.params.sample_rate
-        matches, best_rejected, pairs = self._decide(query, duration_s, hits)
+        pairs = join_hits(query.hashes, query.offsets, *hits)
+        matches, best_rejected = self.decide(
+            pairs, input_total_hashes=len(query), query_duration_s=duration_s
+        )
         aligned = time.perf_counter()
         return RecognitionResult(
             matches=tuple(matches),
@@ -113,19 +116,15 @@ class Recognizer:
             fingerprint_time_s=fingerprinted - started,
             query_time_s=looked_up - fingerprinted,
             align_time_s=aligned - looked_up,
-            evidence=self._evidence(pairs, [*matches, *([best_rejected] if best_rejected else [])]),
+            evidence=self.evidence(pairs, [*matches, *([best_rejected] if best_rejected else [])]),
         )
 
-    def _decide(
-        self,
-        query: Fingerprints,
-        query_duration_s: float,
-        hits: tuple[np.ndarray, np.ndarray, np.ndarray],
-    ) -> tuple[list[Match], Match | None, Pairs]:
-        """The matches that clear the bar (most significant first), the best candidate that did not, and
-        the hit pairs they were judged on."""
+    def decide(
+        self, pairs: Pairs, *, input_total_hashes: int, query_duration_s: float
+    ) -> tuple[list[Match], Match | None]:
+        """The matches that clear the bar (most significant first) and the best candidate that did not,
+        judged on the query's hit pairs (`join_hits`)."""
         params = self.params
-        pairs = join_hits(query.hashes, query.offsets, *hits)
         candidates = align_matches(
             pairs,
             tolerance=params.offset_tolerance_frames,
@@ -143,11 +142,14 @@ class Recognizer:
             scored.append((score, candidate, song))
         scored.sort(key=lambda item: (-item[0], item[1].song_id))
         threshold = params.min_aligned_hashes
-        matches = [self._match(*item, len(query)) for item in scored if item[0] >= threshold]
-        rejected = next((self._match(*item, len(query)) for item in scored if item[0] < threshold), None)
-        return matches[: params.max_matches], (None if matches else rejected), pairs
+        matches = [self._match(*item, input_total_hashes) for item in scored if item[0] >= threshold]
+        rejected = next(
+            (self._match(*item, input_total_hashes) for item in scored if item[0] < threshold), None
+        )
+        return matches[: params.max_matches], (None if matches else rejected)
 
-    def _evidence(self, pairs: Pairs, answers: list[Match]) -> dict[int, SongEvidence]:
+    def evidence(self, pairs: Pairs, answers: list[Match]) -> dict[int, SongEvidence]:
+        """The hit pairs behind each answer, in seconds."""
         frame_s = self.params.hop_length / self.params.sample_rate
         evidence = {}
         for answer in answers:
