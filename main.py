@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--start-a", type=float, default=0.0, metavar="S", help="mix: start in song A (s)")
     parser.add_argument("--start-b", type=float, default=0.0, metavar="S", help="mix: start in song B (s)")
     parser.add_argument("--duration", type=float, metavar="S", help="clip length (s); mix default 10")
+    parser.add_argument(
+        "--timeline", action="store_true", help="file: every song in a long recording, with when it plays"
+    )
+    parser.add_argument("--csv", metavar="FILE", help="timeline: also write it as CSV (a cue sheet)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--debug", action="store_true", help="verbose logs and full tracebacks")
     return parser
@@ -181,6 +185,8 @@ def _recognize(
     recognizer: Recognizer, args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO
 ) -> int:
     source, *rest = args.recognize
+    if source == "file" and len(rest) == 1 and args.timeline:
+        return _timeline(recognizer, rest[0], args, out)
     if source == "file" and len(rest) == 1:
         result = recognizer.recognize_file(rest[0], start_s=args.start, duration_s=args.duration)
     elif source == "mic" and len(rest) == 1 and _positive(rest[0]):
@@ -198,6 +204,76 @@ def _recognize(
         parser.error("--recognize takes 'file PATH', 'mix PATH_A PATH_B' or 'mic SECONDS'")
     _emit(out, args.json, result.to_dict(), lambda: _print_result(result, out))
     return EXIT_OK if result.is_match else EXIT_NO_MATCH
+
+
+def _timeline(recognizer: Recognizer, path: str, args: argparse.Namespace, out: TextIO) -> int:
+    """Every song in a long recording: printed, and written as CSV with --csv."""
+    from tqdm import tqdm
+
+    from fingerprint.timeline import analyse_recording
+
+    with tqdm(
+        unit="s",
+        file=sys.stderr,
+        disable=None,
+        dynamic_ncols=True,
+        bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s",
+    ) as bar:
+
+        def progress(done_s: float, total_s: float) -> None:
+            bar.total = total_s
+            bar.update(done_s - bar.n)
+
+        timeline = analyse_recording(recognizer, path, progress=progress)
+    if args.csv:
+        write_timeline_csv(timeline, args.csv)
+
+    def print_timeline() -> None:
+        for segment in timeline.segments:
+            when = f"{format_clock(segment.start_s)} – {format_clock(segment.end_s)}"
+            if segment.is_match:
+                where = format_position(segment.song_offset_s)
+                print(
+                    f"{when}  {segment.song_name}  (from {where} in the song, "
+                    f"confidence {segment.confidence:.2f})",
+                    file=out,
+                )
+            else:
+                print(f"{when}  no match", file=out)
+
+    _emit(out, args.json, timeline.to_dict(), print_timeline)
+    return EXIT_OK if any(segment.is_match for segment in timeline.segments) else EXIT_NO_MATCH
+
+
+def write_timeline_csv(timeline, path: str) -> None:
+    """A cue-sheet-like CSV: start, end, song (empty for no match), where in the song, confidence."""
+    import csv
+
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file)
+            writer.writerow(["start", "end", "song", "song_offset_s", "confidence"])
+            for segment in timeline.segments:
+                offset = "" if segment.song_offset_s is None else f"{segment.song_offset_s:.2f}"
+                writer.writerow(
+                    [
+                        format_clock(segment.start_s),
+                        format_clock(segment.end_s),
+                        segment.song_name or "",
+                        offset,
+                        f"{segment.confidence:.3f}",
+                    ]
+                )
+    except OSError as error:
+        raise FingerprintError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def format_clock(seconds: float) -> str:
+    """1:02:03 or 2:03 for a time in a recording."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _positive(text: str) -> bool:

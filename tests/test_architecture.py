@@ -33,6 +33,8 @@ RULES = {
     | {"config.settings", "database.base", "fingerprint.analysis", "fingerprint.decoder"},
     "fingerprint.microphone": {"numpy", "sounddevice", "fingerprint.errors"},
     "fingerprint.listening": CORE | {"fingerprint.microphone", "fingerprint.recognizer"},
+    "fingerprint.timeline": CORE
+    | {"fingerprint.analysis", "fingerprint.decoder", "fingerprint.recognizer", "fingerprint.timeline_types"},
     "fingerprint": CORE,
     "database": {"numpy", "MySQLdb", "database"},
     "config": {"platformdirs", "config"},
@@ -53,6 +55,8 @@ RULES = {
         "fingerprint.matching",
         "fingerprint.microphone",
         "fingerprint.listening",
+        "fingerprint.timeline",
+        "fingerprint.timeline_types",
         "database.base",
     },
 }
