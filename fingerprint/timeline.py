@@ -28,6 +28,9 @@ from fingerprint.types import Match, SongEvidence
 SAME_ALIGNMENT_S = 0.5
 #: Gaps between segments shorter than this are closed (the music is just quiet there).
 MIN_GAP_S = 1.5
+#: Song segments shorter than this are dropped: a window that matched another pass of a looping song,
+#: or a stray match in a crossfade; their neighbours take the time.
+MIN_SEGMENT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -145,9 +148,11 @@ def _segments(window_matches: list[_WindowMatch], duration_s: float) -> list[Seg
             runs[-1].append(found)
         else:
             runs.append([found])
-    songs = [_song_segment(run) for run in runs]
-    songs.sort(key=lambda segment: segment.start_s)
-    return _close_gaps(_meet_in_overlaps(songs), duration_s)
+    songs = sorted(map(_song_segment, runs), key=lambda segment: segment.start_s)
+    kept = [
+        segment for segment in _meet_in_overlaps(songs) if segment.end_s - segment.start_s >= MIN_SEGMENT_S
+    ]
+    return _close_gaps(kept, duration_s)
 
 
 def _song_segment(run: list[_WindowMatch]) -> Segment:
