@@ -1,10 +1,8 @@
 """Every song in a long recording: a timeline of coloured segments, a table of them and the match picture.
 
-`TimelineCanvas` draws a `Timeline` (fingerprint.timeline_types) over the recording's waveform envelope, one
-span per segment; clicking a span selects its segment. `TimelineDialog` analyses a recording in a worker
-thread with a store of its own, showing progress, and lets a segment be inspected and the list exported.
-The records are read by attribute: the dependency rules do not let the window import their module yet, so
-the dialog is given the analysis function (`fingerprint.timeline.analyse_recording` in the app).
+`TimelineCanvas` draws a `Timeline` over the recording's waveform envelope, one span per segment; clicking a
+span selects its segment. `TimelineDialog` analyses a recording in a worker thread with a store of its own,
+showing progress, and lets a segment be inspected and the list exported.
 """
 
 from __future__ import annotations
@@ -13,7 +11,6 @@ import csv
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -39,14 +36,16 @@ from PyQt5.QtWidgets import (
 
 from config.settings import AppConfig
 from fingerprint.recognizer import Recognizer
+from fingerprint.timeline import analyse_recording
+from fingerprint.timeline_types import Segment, Timeline
 from fingerprint.types import format_position
 from gui import StoreOpener
 from gui.ingest_dialog import EXTENSIONS
 from gui.plots import DARK, LIGHT, MatchView, _FigureView
 from gui.workers import run_task
 
-#: ``analyse(recognizer, path, *, progress, should_cancel) -> Timeline``: the signature of analyse_recording.
-Analyse = Callable[..., Any]
+#: ``analyse(recognizer, path, *, progress, should_cancel) -> Timeline``, as `analyse_recording`.
+Analyse = Callable[..., Timeline]
 #: CSV columns of an exported timeline.
 CSV_COLUMNS = ("start_s", "end_s", "song", "song_offset_s", "confidence")
 NO_MATCH = "no match"
@@ -61,11 +60,11 @@ def format_clock(seconds: float) -> str:
     return f"{minutes}:{rest:02d}"
 
 
-def _label(segment: Any) -> str:
+def _label(segment: Segment) -> str:
     return segment.song_name if segment.is_match else NO_MATCH
 
 
-def describe(segment: Any) -> str:
+def describe(segment: Segment) -> str:
     """One line about a segment: when, which song from where in it, and how sure."""
     when = f"{format_clock(segment.start_s)}–{format_clock(segment.end_s)}"
     if not segment.is_match:
@@ -88,8 +87,8 @@ class TimelineCanvas(_FigureView):
 
     def _reset(self) -> None:
         super()._reset()
-        self._spans: list[tuple[Any, Rectangle]] = []
-        self._selected: Any = None
+        self._spans: list[tuple[Segment, Rectangle]] = []
+        self._selected: Segment | None = None
         self._outline: Rectangle | None = None
 
     def _build_empty(self) -> None:
@@ -102,7 +101,7 @@ class TimelineCanvas(_FigureView):
         self.axes.set_ylim(-1.05, 1.05)
 
     def show_timeline(
-        self, timeline: Any, envelope: npt.ArrayLike | None = None, envelope_rate: float = 0
+        self, timeline: Timeline, envelope: npt.ArrayLike | None = None, envelope_rate: float = 0
     ) -> None:
         """Draw `timeline`'s segments over `envelope` (peak amplitudes, `envelope_rate` a second), if any."""
         self._reset()
@@ -139,7 +138,7 @@ class TimelineCanvas(_FigureView):
         """The drawn spans as (start s, end s, label), in the timeline's order."""
         return [(span.get_x(), span.get_x() + span.get_width(), _label(s)) for s, span in self._spans]
 
-    def segment_at(self, time_s: float) -> Any:
+    def segment_at(self, time_s: float) -> Segment | None:
         """The segment drawn at `time_s` in the recording, None outside every span."""
         for segment, _ in self._spans:
             if segment.start_s <= time_s < segment.end_s:
@@ -148,7 +147,7 @@ class TimelineCanvas(_FigureView):
             return self._spans[-1][0]
         return None
 
-    def select(self, segment: Any) -> None:
+    def select(self, segment: Segment | None) -> None:
         """Outline `segment`'s span (None: outline nothing)."""
         if self._outline is not None:
             self._outline.remove()
@@ -161,7 +160,7 @@ class TimelineCanvas(_FigureView):
             )
         self.canvas.draw_idle()
 
-    def selected(self) -> Any:
+    def selected(self) -> Segment | None:
         """The selected segment, None when none is."""
         return self._selected
 
@@ -190,10 +189,10 @@ class TimelineJob(QObject):
         self._cancelled = threading.Event()
 
     def cancel(self) -> None:
-        """Ask the analysis to stop at its next window (thread-safe)."""
+        """Ask the analysis to stop at its next check (thread-safe)."""
         self._cancelled.set()
 
-    def run(self) -> Any:
+    def run(self) -> Timeline:
         """Open a store of our own, analyse the recording against it and close it."""
         store = self._open_store(self._config)
         try:
@@ -208,20 +207,28 @@ class TimelineJob(QObject):
 
 
 class TimelineDialog(QDialog):
-    """Choose a recording, find every song in it, inspect a segment's match and export the list."""
+    """Choose a recording, find every song in it, inspect a segment's match and export the list.
+
+    `analyse` is called in place of `analyse_recording`, with its arguments.
+    """
 
     #: The Timeline of an analysis that ended (completed or cancelled).
     finished_timeline = pyqtSignal(object)
 
     def __init__(
-        self, config: AppConfig, open_store: StoreOpener, parent: QWidget | None = None, *, analyse: Analyse
+        self,
+        config: AppConfig,
+        open_store: StoreOpener,
+        parent: QWidget | None = None,
+        *,
+        analyse: Analyse = analyse_recording,
     ) -> None:
         super().__init__(parent)
         self._config = config
         self._open_store = open_store
         self._analyse = analyse
         self._job: TimelineJob | None = None
-        self._timeline: Any = None
+        self._timeline: Timeline | None = None
         self.setWindowTitle("Songs in a recording")
         self._build()
         self._set_running(False)
@@ -292,7 +299,7 @@ class TimelineDialog(QDialog):
         return self._job is not None
 
     @property
-    def timeline(self) -> Any:
+    def timeline(self) -> Timeline | None:
         """The Timeline shown, None before an analysis ended."""
         return self._timeline
 
@@ -335,7 +342,7 @@ class TimelineDialog(QDialog):
             super().closeEvent(event)
 
     @pyqtSlot(object)
-    def show_segment(self, segment: Any) -> None:
+    def show_segment(self, segment: Segment) -> None:
         """Select `segment` in the timeline and the table, and show its details and match picture."""
         self.timeline_canvas.select(segment)
         row = self._timeline.segments.index(segment)
@@ -403,10 +410,11 @@ class TimelineDialog(QDialog):
     def _on_progress(self, done_s: float, total_s: float) -> None:
         self._show_progress(done_s, total_s)
 
-    def _on_done(self, timeline: Any, error: BaseException | None) -> None:
+    def _on_done(self, timeline: Timeline | None, error: BaseException | None) -> None:
         self._job = None
         self._set_running(False)
         if timeline is None:
+            self._show_progress(self._done_s, self._total_s)  # no longer busy
             self.status.setText(f"Analysis stopped: {str(error) or type(error).__name__}")
             return
         self._show_timeline(timeline)
@@ -424,7 +432,7 @@ class TimelineDialog(QDialog):
         if rows and self._timeline is not None:
             self.show_segment(self._timeline.segments[rows[0].row()])
 
-    def _show_timeline(self, timeline: Any) -> None:
+    def _show_timeline(self, timeline: Timeline | None) -> None:
         self._timeline = timeline
         self.table.setRowCount(0)
         self.details.setText("Click a segment to see its match.")
@@ -447,7 +455,7 @@ class TimelineDialog(QDialog):
         self.table.resizeColumnsToContents()
 
     def _show_progress(self, done_s: float, total_s: float) -> None:
-        self._done_s = done_s
+        self._done_s, self._total_s = done_s, total_s
         self.progress_bar.setRange(0, max(round(total_s), 1))
         self.progress_bar.setValue(min(round(done_s), max(round(total_s), 1)))
         self.progress_bar.setFormat(f"{format_clock(done_s)} of {format_clock(total_s)}")

@@ -1,7 +1,8 @@
-"""The timeline canvas and the "songs in a recording" dialog, with Timeline records built here.
+"""The timeline canvas and the "songs in a recording" dialog.
 
-The dialog is given analysis functions of these tests in place of fingerprint.timeline.analyse_recording;
-they run in the dialog's worker thread against a real SQLite store that the dialog opens and closes.
+Most tests give the dialog analysis functions returning Timeline records built here, in place of
+analyse_recording; they run in the dialog's worker thread against a real SQLite store that the dialog opens
+and closes. The end-to-end tests run analyse_recording on a recording of two stored songs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from fingerprint.recognizer import Recognizer
 from fingerprint.timeline_types import Segment, Timeline
 from fingerprint.types import SongEvidence
 from gui.timeline_view import TimelineCanvas, TimelineDialog, describe, format_clock
+from tests.audio_files import write_audio
+from tests.gui.conftest import GUI_SONGS, RATE
+from tests.synth import synth_song
 
 pytestmark = pytest.mark.gui
 
@@ -86,8 +90,9 @@ def make_dialog(qtbot, empty_config, open_store):
     # qtbot holds widgets weakly: kept here, a dialog is not collected while its idle redraws run.
     dialogs = []
 
-    def make(analyse, opener=open_store) -> TimelineDialog:
-        dialog = TimelineDialog(empty_config, opener, analyse=analyse)
+    def make(analyse=None, opener=open_store, config=empty_config) -> TimelineDialog:
+        extra = {} if analyse is None else {"analyse": analyse}
+        dialog = TimelineDialog(config, opener, **extra)
         qtbot.addWidget(dialog)
         dialog.show()
         dialogs.append(dialog)
@@ -350,6 +355,7 @@ def test_a_store_that_cannot_open_is_shown(qtbot, make_dialog):
     dialog.analyse("/music/long.mp3")
     qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT_MS)
     assert status(dialog) == "Analysis stopped: the store is locked"
+    assert dialog.findChild(QProgressBar, "progress").maximum() > 0  # not busy any more
     assert analysis.calls == []
     assert dialog.findChild(QPushButton, "choose").isEnabled()
 
@@ -396,3 +402,39 @@ def test_closing_while_analysing_cancels_first(qtbot, make_dialog):
         assert dialog.isVisible()
     dialog.close()
     assert not dialog.isVisible()
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory):
+    """A minute: Alpha's first 30 s, then Beta's (the audio of the stored songs)."""
+    samples = np.concatenate(
+        [synth_song(GUI_SONGS[name][1], duration_s=30.0, sample_rate=RATE) for name in ("Alpha", "Beta")]
+    )
+    return write_audio(tmp_path_factory.mktemp("timeline") / "set.wav", samples, sample_rate=RATE)
+
+
+def test_end_to_end_a_recording_of_two_stored_songs(qtbot, make_dialog, filled_config, recording):
+    dialog = make_dialog(config=filled_config)
+    timeline = run_analysis(qtbot, dialog, str(recording))
+
+    assert not timeline.cancelled
+    assert timeline.duration_s == pytest.approx(60.0, abs=0.5)
+    assert [label for _, _, label in dialog.timeline_canvas.segment_spans()] == ["Alpha", "Beta"]
+    assert [row[1] for row in table_rows(dialog)] == ["Alpha", "Beta"]
+    assert dialog.findChild(QProgressBar, "progress").text() == "1:00 of 1:00"
+    assert status(dialog) == "2 songs in 2 segments"
+
+    click(dialog.timeline_canvas, 45.0)
+    beta = timeline.segments[1]
+    assert dialog.timeline_canvas.selected() == beta
+    assert dialog.findChild(QLabel, "details").text() == describe(beta)
+    assert len(dialog.match_view.aligned_points()) > 10
+
+
+def test_end_to_end_a_missing_file_is_reported(qtbot, make_dialog, filled_config, tmp_path):
+    dialog = make_dialog(config=filled_config)
+    dialog.analyse(str(tmp_path / "nowhere.mp3"))
+    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT_MS)
+    assert status(dialog).startswith("Analysis stopped: ")
+    assert "nowhere.mp3" in status(dialog)
+    assert dialog.findChild(QPushButton, "choose").isEnabled()
