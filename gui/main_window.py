@@ -32,6 +32,7 @@ from gui.plots import ConstellationView, MatchView, SpectrogramView
 from gui.settings_dialog import DatabaseSettingsDialog
 from gui.shazam_view import AUDIO_FILTER, Recognition, ShazamView
 from gui.theme import THEMES, apply_theme
+from gui.timeline_view import TimelineDialog
 from gui.workers import run_task
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,13 @@ class MainWindow(QMainWindow):
             "Add every song of a folder to the store",
         )
         self._action(file_menu, "Add &files…", self.add_files, "Ctrl+Shift+A", "Add songs to the store")
+        self._action(
+            file_menu,
+            "Analyse &recording…",
+            self.analyse_recording,
+            "Ctrl+Shift+R",
+            "Find every song in a long recording (a DJ mix, a radio capture) and when it plays",
+        )
         self._action(
             file_menu,
             "&Database settings…",
@@ -263,6 +271,11 @@ class MainWindow(QMainWindow):
             message += ": " + "; ".join(f"{Path(f.path).name}: {f.reason}" for f in report.failed)
         self.statusBar().showMessage(message, 15_000)
         self.library_view.refresh()
+
+    def analyse_recording(self) -> TimelineDialog:
+        dialog = TimelineDialog(self.config, self.open_store, self)
+        dialog.show()
+        return dialog
 
     def database_settings(self) -> DatabaseSettingsDialog:
         dialog = DatabaseSettingsDialog(self.config, self.config_path, self.open_store, self)

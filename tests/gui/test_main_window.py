@@ -140,3 +140,15 @@ def test_switching_the_store_updates_the_library_and_status(qtbot, make_window, 
     assert "3 songs" in window.counts_label.text()
     assert window.shazam_view.config is filled_config
     dialog.close()
+
+
+def test_a_recording_is_analysed_from_the_window(qtbot, make_window, filled_config, song_folder):
+    window = make_window(filled_config)
+    dialog = window.analyse_recording()
+    with qtbot.waitSignal(dialog.finished_timeline, timeout=60_000) as blocker:
+        dialog.analyse(str(song_folder / "Beta.ogg"))
+    (segment,) = blocker.args[0].segments
+    assert segment.song_name == "Beta"
+    assert segment.song_offset_s == pytest.approx(0.0, abs=1.0)
+    assert [label for *_, label in dialog.timeline_canvas.segment_spans()] == ["Beta"]
+    dialog.close()
