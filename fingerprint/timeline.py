@@ -21,7 +21,7 @@ from fingerprint.analysis import query_fingerprints
 from fingerprint.decoder import probe_duration, stream_audio
 from fingerprint.matching import Pairs, join_hits
 from fingerprint.recognizer import Recognizer
-from fingerprint.timeline_types import Segment, Timeline
+from fingerprint.timeline_types import ENVELOPE_RATE, Segment, Timeline
 from fingerprint.types import Match, SongEvidence
 
 #: Alignments of one song that differ by less than this are the same continuous play.
@@ -68,7 +68,9 @@ def analyse_recording(
     cancelled = False
     hop = int(hop_s * rate)
     window = int(window_s * rate)
+    envelope: list[np.ndarray] = []
     for chunk in stream_audio(path, sample_rate=rate, chunk_s=chunk_s):
+        envelope.append(peak_envelope(chunk, sample_rate=rate))
         samples = np.concatenate([carry, chunk])
         analysed_s += len(chunk) / rate
         last = len(chunk) < int(chunk_s * rate)
@@ -88,7 +90,23 @@ def analyse_recording(
             break
     duration_s = analysed_s
     segments = _segments(window_matches, duration_s)
-    return Timeline(tuple(segments), duration_s, time.perf_counter() - started, cancelled)
+    return Timeline(
+        tuple(segments),
+        duration_s,
+        time.perf_counter() - started,
+        cancelled,
+        np.concatenate(envelope) if envelope else np.zeros(0, np.float32),
+    )
+
+
+def peak_envelope(samples: np.ndarray, *, sample_rate: int) -> np.ndarray:
+    """The peak amplitude of every 1 / ENVELOPE_RATE seconds (chunks are whole seconds, so blocks align)."""
+    block = sample_rate // ENVELOPE_RATE
+    whole = len(samples) // block * block
+    peaks = np.abs(samples[:whole]).reshape(-1, block).max(axis=1) if whole else np.zeros(0, np.float32)
+    if whole < len(samples):
+        peaks = np.append(peaks, np.abs(samples[whole:]).max())
+    return peaks.astype(np.float32)
 
 
 def _judge_windows(

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
 from fingerprint.types import SongEvidence
+
+#: Values per second of `Timeline.envelope`.
+ENVELOPE_RATE = 10
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,10 @@ class Timeline:
     duration_s: float
     elapsed_s: float = 0.0
     cancelled: bool = False
+    # The recording's loudness for drawing: the peak amplitude of every 1 / ENVELOPE_RATE seconds.
+    envelope: npt.NDArray[np.float32] = field(
+        default_factory=lambda: np.zeros(0, np.float32), compare=False, repr=False
+    )
 
     def to_dict(self) -> dict[str, object]:
         return {

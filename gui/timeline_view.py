@@ -37,7 +37,7 @@ from PyQt5.QtWidgets import (
 from config.settings import AppConfig
 from fingerprint.recognizer import Recognizer
 from fingerprint.timeline import analyse_recording
-from fingerprint.timeline_types import Segment, Timeline
+from fingerprint.timeline_types import ENVELOPE_RATE, Segment, Timeline
 from fingerprint.types import format_position
 from gui import StoreOpener
 from gui.ingest_dialog import EXTENSIONS
@@ -441,7 +441,7 @@ class TimelineDialog(QDialog):
         if timeline is None:
             self.timeline_canvas.clear()
             return
-        self.timeline_canvas.show_timeline(timeline)
+        self.timeline_canvas.show_timeline(timeline, timeline.envelope, ENVELOPE_RATE)
         self.table.setRowCount(len(timeline.segments))
         for row, segment in enumerate(timeline.segments):
             cells = [

@@ -14,6 +14,7 @@ from fingerprint.analysis import fingerprint_samples
 from fingerprint.audio import resample
 from fingerprint.recognizer import Recognizer
 from fingerprint.timeline import analyse_recording
+from fingerprint.timeline_types import ENVELOPE_RATE
 from tests.audio_files import write_audio
 from tests.synth import synth_song
 
@@ -114,3 +115,10 @@ def test_the_cli_prints_the_timeline_as_text_json_and_csv(capsys, store_path, re
     rows = csv_path.read_text().splitlines()
     assert rows[0] == "start,end,song,song_offset_s,confidence"
     assert len(rows) == 1 + len(EXPECTED)
+
+
+def test_the_envelope_follows_the_recording(store_path, recording):
+    with SQLiteStore(store_path) as store:
+        timeline = analyse_recording(Recognizer(store, PARAMS), recording, chunk_s=30.0)
+    assert len(timeline.envelope) == pytest.approx(92.0 * ENVELOPE_RATE, abs=2)
+    assert 0.3 < float(timeline.envelope.max()) <= 1.0
