@@ -1,7 +1,7 @@
 """Screenshots of the real window for the README: a Shazam with its result and plots, the library, the
-fingerprint dialog.
+fingerprint dialog, and the timeline of a long recording.
 
-    python bench/screenshots.py --config dejavu.cnf SONG_A SONG_B MUSIC_FOLDER [--out images/]
+    python bench/screenshots.py --config dejavu.cnf SONG_A SONG_B FOLDER [--recording SET] [--out images/]
 
 The store named by the configuration should hold the two songs; the folder is shown in the dialog.
 """
@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("song_a")
     parser.add_argument("song_b")
     parser.add_argument("folder")
+    parser.add_argument("--recording", help="a long recording to show in the timeline dialog")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "images")
     args = parser.parse_args()
     app = QApplication(sys.argv[:1])
@@ -80,6 +81,17 @@ def main() -> None:
     dialog.start(args.folder)
     wait(app, lambda: not dialog.running, 300)
     dialog.grab().save(str(args.out / "window-fingerprint-dialog.png"))
+    if args.recording:
+        timeline = window.analyse_recording()
+        timeline.resize(1100, 760)
+        done.clear()
+        timeline.finished_timeline.connect(done.append)
+        timeline.analyse(args.recording)
+        wait(app, lambda: done, 300)
+        segments = timeline.timeline.segments
+        timeline.show_segment(next((s for s in segments if s.is_match), segments[0]))
+        app.processEvents()
+        timeline.grab().save(str(args.out / "window-timeline.png"))
     for leftover in scratch.iterdir():
         leftover.unlink()
     scratch.rmdir()
