@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,11 @@ from fingerprint.types import Match, SongEvidence
 SAME_ALIGNMENT_S = 0.5
 #: Gaps between segments shorter than this are closed (the music is just quiet there).
 MIN_GAP_S = 1.5
+#: A window whose best alignment jumps within the song that is playing (music that repeats itself) stays
+#: in the current segment when at least this many of its hashes agree with the segment's alignment...
+MIN_SUPPORT = 10
+#: ...within this many seconds.
+SUPPORT_TOLERANCE_S = 0.1
 #: Song segments shorter than this are dropped: a window that matched another pass of a looping song,
 #: or a stray match in a crossfade; their neighbours take the time.
 MIN_SEGMENT_S = 3.0
@@ -154,23 +159,67 @@ def _judge_windows(
 
 def _segments(window_matches: list[_WindowMatch], duration_s: float) -> list[Segment]:
     """Runs of windows with one song and alignment as segments, their edges reconciled, gaps as no match."""
-    runs: list[list[_WindowMatch]] = []
-    for found in window_matches:
-        current = runs[-1][-1] if runs else None
-        same = (
-            current is not None
-            and current.match.song_id == found.match.song_id
-            and abs(current.alignment_s - found.alignment_s) < SAME_ALIGNMENT_S
-        )
-        if same:
-            runs[-1].append(found)
-        else:
-            runs.append([found])
+    runs = [run for block in _blocks_of_one_song(window_matches) for run in _runs_of_one_alignment(block)]
     songs = sorted(map(_song_segment, runs), key=lambda segment: segment.start_s)
     kept = [
         segment for segment in _meet_in_overlaps(songs) if segment.end_s - segment.start_s >= MIN_SEGMENT_S
     ]
     return _close_gaps(kept, duration_s)
+
+
+def _blocks_of_one_song(window_matches: list[_WindowMatch]) -> list[list[_WindowMatch]]:
+    """Consecutive windows grouped by the song they matched."""
+    blocks: list[list[_WindowMatch]] = []
+    for found in window_matches:
+        if blocks and blocks[-1][-1].match.song_id == found.match.song_id:
+            blocks[-1].append(found)
+        else:
+            blocks.append([found])
+    return blocks
+
+
+def _runs_of_one_alignment(block: list[_WindowMatch]) -> list[list[_WindowMatch]]:
+    """Split windows of one song into runs of one alignment (one continuous play).
+
+    Music that repeats itself lets another pass of a passage out-vote the true one in some windows. The
+    play starts at the alignment most hashes of the whole block agree with, and a window stays in the
+    current run whenever enough of its hashes back the run's alignment; only a window that does not
+    starts a new run at its own alignment (the song jumped).
+    """
+    strongest = max(
+        {round(found.alignment_s, 1) for found in block},
+        key=lambda alignment: sum(_support(found, alignment) for found in block),
+    )
+    runs: list[list[_WindowMatch]] = []
+    alignment = strongest
+    for found in block:
+        realigned = _realigned(found, alignment)
+        if realigned is not None and runs:
+            runs[-1].append(realigned)
+        elif realigned is not None:
+            runs.append([realigned])
+        else:
+            alignment = found.alignment_s
+            runs.append([found])
+    return runs
+
+
+def _support(found: _WindowMatch, alignment_s: float) -> int:
+    """How many of a window's hashes agree with `alignment_s`."""
+    evidence = found.evidence
+    return int(np.count_nonzero(_agreeing(evidence, alignment_s)))
+
+
+def _agreeing(evidence: SongEvidence, alignment_s: float) -> np.ndarray:
+    return np.abs(evidence.song_offsets_s - evidence.query_offsets_s - alignment_s) <= SUPPORT_TOLERANCE_S
+
+
+def _realigned(found: _WindowMatch, alignment_s: float) -> _WindowMatch | None:
+    """`found` read at another alignment of its song, if enough of its hashes agree with that one."""
+    agree = _agreeing(found.evidence, alignment_s)
+    if np.count_nonzero(agree) < MIN_SUPPORT:
+        return None
+    return replace(found, alignment_s=alignment_s, hit_times_s=found.evidence.query_offsets_s[agree])
 
 
 def _song_segment(run: list[_WindowMatch]) -> Segment:
