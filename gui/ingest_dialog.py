@@ -11,10 +11,8 @@ import threading
 from pathlib import Path
 
 from PyQt5.QtCore import QObject, Qt, pyqtSignal, pyqtSlot
-from PyQt5.QtGui import QCloseEvent
 from PyQt5.QtWidgets import (
     QCheckBox,
-    QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
@@ -34,6 +32,7 @@ from config.settings import AppConfig
 from fingerprint.ingest import Ingestor
 from fingerprint.types import IngestReport
 from gui import StoreOpener
+from gui.job_dialog import JobDialog
 from gui.workers import run_task
 
 #: File types offered, all ticked by default.
@@ -91,7 +90,7 @@ def summary_text(report: IngestReport, done: int, total: int) -> str:
     return text
 
 
-class FingerprintFolderDialog(QDialog):
+class FingerprintFolderDialog(JobDialog):
     """Pick a folder and file types, fingerprint it into the configured store, and show what happened."""
 
     #: The ingest ended having stored new songs (or stopped on an error after some files, when it may have).
@@ -197,10 +196,6 @@ class FingerprintFolderDialog(QDialog):
         layout.addWidget(buttons)
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 70)
 
-    @property
-    def running(self) -> bool:
-        return self._job is not None
-
     def start(self, folder: str) -> None:
         """Fingerprint `folder` in a worker thread (ignored while an ingest runs)."""
         if self.running:
@@ -232,29 +227,6 @@ class FingerprintFolderDialog(QDialog):
         if not extensions:
             return "Tick at least one file type."
         return None
-
-    @pyqtSlot()
-    def cancel(self) -> None:
-        """Stop a running ingest after the files in flight."""
-        if self._job is None:
-            return
-        self._job.cancel()
-        self.cancel_button.setEnabled(False)
-        self.status.setText("Cancelling…")
-
-    def reject(self) -> None:
-        """Escape and Close: cancel a running ingest, close an idle dialog."""
-        if self.running:
-            self.cancel()
-        else:
-            super().reject()
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        if self.running:
-            self.cancel()
-            event.ignore()
-        else:
-            super().closeEvent(event)
 
     def _browse(self) -> None:
         chosen = QFileDialog.getExistingDirectory(self, "Folder to fingerprint", self.folder_edit.text())

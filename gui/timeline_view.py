@@ -18,10 +18,8 @@ from matplotlib.backend_bases import MouseEvent
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from PyQt5.QtCore import QObject, Qt, pyqtSignal, pyqtSlot
-from PyQt5.QtGui import QCloseEvent
 from PyQt5.QtWidgets import (
     QAbstractItemView,
-    QDialog,
     QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
@@ -41,6 +39,7 @@ from fingerprint.timeline_types import ENVELOPE_RATE, Segment, Timeline
 from fingerprint.types import format_position
 from gui import StoreOpener
 from gui.ingest_dialog import EXTENSIONS
+from gui.job_dialog import JobDialog
 from gui.plots import DARK, LIGHT, MatchView, _FigureView
 from gui.workers import run_task
 
@@ -206,7 +205,7 @@ class TimelineJob(QObject):
             store.close()
 
 
-class TimelineDialog(QDialog):
+class TimelineDialog(JobDialog):
     """Choose a recording, find every song in it, inspect a segment's match and export the list.
 
     `analyse` is called in place of `analyse_recording`, with its arguments.
@@ -295,10 +294,6 @@ class TimelineDialog(QDialog):
         layout.addWidget(buttons)
 
     @property
-    def running(self) -> bool:
-        return self._job is not None
-
-    @property
     def timeline(self) -> Timeline | None:
         """The Timeline shown, None before an analysis ended."""
         return self._timeline
@@ -317,29 +312,6 @@ class TimelineDialog(QDialog):
         self._job = job
         self._set_running(True)
         run_task(job.run, self._on_done)
-
-    @pyqtSlot()
-    def cancel(self) -> None:
-        """Stop a running analysis; what it found so far is shown."""
-        if self._job is None:
-            return
-        self._job.cancel()
-        self.cancel_button.setEnabled(False)
-        self.status.setText("Cancelling…")
-
-    def reject(self) -> None:
-        """Escape and Close: cancel a running analysis, close an idle dialog."""
-        if self.running:
-            self.cancel()
-        else:
-            super().reject()
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        if self.running:
-            self.cancel()
-            event.ignore()
-        else:
-            super().closeEvent(event)
 
     @pyqtSlot(object)
     def show_segment(self, segment: Segment) -> None:
