@@ -23,7 +23,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,14 +34,15 @@ if __package__ in (None, ""):  # run as a script: make the project's packages im
 from bench.corpus import CorpusError, Song, default_cache_dir, fetch_game_music, load_songs, music_files  # noqa: E402
 from bench.evaluate import (  # noqa: E402
     BACKEND_NAMES,
-    HELD_OUT_SHARE,
     ingest,
     log,
     loud_enough,
     mysql_options,
     progress_bar,
     rng_for,
+    shared_audio_groups,
 )
+from bench.evaluate import split as split_groups  # noqa: E402
 from config.settings import FingerprintParams  # noqa: E402
 from database import StoreError, open_store  # noqa: E402
 from fingerprint.recognizer import Recognizer  # noqa: E402
@@ -97,13 +98,6 @@ def load_corpus(args: argparse.Namespace) -> list[Song]:
     if len(songs) < 4:
         raise CorpusError(f"{folder}: only {len(songs)} songs of at least {MIN_SONG_S:g} s")
     return songs
-
-
-def split(songs: list[Song], seed: int) -> tuple[list[Song], list[Song]]:
-    """(stored, unknown): a seeded HELD_OUT_SHARE of the songs is never stored."""
-    order = rng_for(seed, "split").permutation(len(songs))
-    held = max(1, round(HELD_OUT_SHARE * len(songs)))
-    return [songs[i] for i in sorted(order[held:])], [songs[i] for i in sorted(order[:held])]
 
 
 @contextmanager
@@ -318,17 +312,23 @@ def offset_errors(pieces: list[Piece], segments: list[tuple]) -> list[float]:
     return errors
 
 
-def score(recording: Recording, result: dict[str, object]) -> dict[str, object]:
-    """Every accuracy figure of one recording."""
+def score(recording: Recording, result: dict[str, object], canonical: dict[str, str]) -> dict[str, object]:
+    """Every accuracy figure of one recording.
+
+    Songs that share recorded audio (`canonical` maps each to one name of its group) count as the same
+    song when judging what was missed, split or invented: the store cannot tell them apart.
+    """
     pieces, segments = recording.pieces, result["segments"]
+    same_pieces = [replace(p, name=canonical.get(p.name, p.name)) for p in pieces]
+    same_segments = [(start, end, canonical.get(name, name), *rest) for start, end, name, *rest in segments]
     unknown_total, unknown_no_match = unknown_seconds(pieces, segments)
     return {
         "boundary_errors_s": boundary_errors(pieces, segments),
         "crossfaded": [p.fade_s > 0 for p in pieces[1:]],
         "known_pieces": sum(p.known for p in pieces),
-        "missed": [asdict(p) for p in missed(pieces, segments)],
-        "fragmented": len(fragmented(pieces, segments)),
-        "invented": invented(pieces, segments),
+        "missed": [asdict(p) for p in missed(same_pieces, same_segments)],
+        "fragmented": len(fragmented(same_pieces, same_segments)),
+        "invented": invented(same_pieces, same_segments),
         "unknown_s": unknown_total,
         "unknown_no_match_s": unknown_no_match,
         "offset_errors_s": offset_errors(pieces, segments),
@@ -412,15 +412,25 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
         if store.counts()[0]:
             raise StoreError(f"{store.description} already holds songs; the benchmark needs an empty store")
         songs = load_corpus(args)
-        stored, unknown = split(songs, args.seed)
+        groups = shared_audio_groups(songs, params, folder)
+        stored_names, _ = split_groups(groups, rng_for(args.seed, "split"))
+        stored = [song for song in songs if song.name in stored_names]
+        unknown = [song for song in songs if song.name not in stored_names]
+        canonical = {name: min(group) for group in groups for name in group}
         report, _ = ingest(store, stored, params, 2, folder)
         added = {Path(path).stem for path in report.added}
         stored = [song for song in stored if song.name in added]
         description = store.description
         store.close()
         by_name = {song.name: song for song in songs}
-        details = analyse_all(args, folder, backend, options, stored, unknown, by_name)
-    details["store"] = {"description": description, "stored": len(stored), "unknown": len(unknown)}
+        details = analyse_all(args, folder, backend, options, stored, unknown, by_name, canonical)
+    shared = sum(len(group) for group in groups if len(group) > 1)
+    details["store"] = {
+        "description": description,
+        "stored": len(stored),
+        "unknown": len(unknown),
+        "sharing_audio": shared,
+    }
     return details
 
 
@@ -432,6 +442,7 @@ def analyse_all(
     stored: list[Song],
     unknown: list[Song],
     by_name: dict[str, Song],
+    canonical: dict[str, str],
 ) -> dict:
     """The constructed recordings scored, then the long one timed."""
     scores, results, children = [], [], []
@@ -441,7 +452,7 @@ def analyse_all(
         log(f"Analysing recording {index}: {recording.duration_s / 60:.1f} min, {len(pieces)} pieces")
         result = analyse_in_child(backend, options, recording.path)
         children.append(result)
-        scores.append(score(recording, result))
+        scores.append(score(recording, result, canonical))
         results.append({"pieces": [asdict(p) for p in pieces], "found": result["segments"], **scores[-1]})
         recording.path.unlink()
     pieces = plan(stored, unknown, args.long_hours * 60, rng_for(args.seed, "long"))
@@ -489,6 +500,10 @@ def main(argv: list[str] | None = None) -> int:
         f"- {store['description']}: {store['stored']} songs stored, {store['unknown']} unknown "
         f"(seed {args.seed}); "
         f"{args.recordings} recordings of ~{args.minutes:g} min; run took {wall_s:.0f} s."
+    )
+    print(
+        f"- {store['sharing_audio']} songs share recorded audio with another; each group is kept on one side "
+        "of the split and counts as one song when judging missed, split and invented segments."
     )
     print(
         "- Peak memory: VmHWM of the spawned child process that ran analyse_recording alone (its ffmpeg "
