@@ -40,16 +40,20 @@ class Recognizer:
         self.store = store
         self.params = params
 
+    def read_clip(
+        self, path: str | Path, *, start_s: float = 0.0, duration_s: float | None = None
+    ) -> Samples:
+        """The part of a file from `start_s` lasting `duration_s` (None: to its end), at the analysis rate."""
+        limit = None if duration_s is None else start_s + duration_s
+        samples = read_audio(path, sample_rate=self.params.sample_rate, limit_s=limit)
+        return clip(samples, sample_rate=self.params.sample_rate, start_s=start_s)
+
     def recognize_file(
         self, path: str | Path, *, start_s: float = 0.0, duration_s: float | None = None
     ) -> RecognitionResult:
         """Recognise a file, or the part of it from `start_s` lasting `duration_s`."""
-        limit = None if duration_s is None else start_s + duration_s
-        samples = read_audio(path, sample_rate=self.params.sample_rate, limit_s=limit)
-        return self.recognize_samples(
-            clip(samples, sample_rate=self.params.sample_rate, start_s=start_s),
-            sample_rate=self.params.sample_rate,
-        )
+        samples = self.read_clip(path, start_s=start_s, duration_s=duration_s)
+        return self.recognize_samples(samples, sample_rate=self.params.sample_rate)
 
     def load_mix(
         self,
@@ -62,20 +66,10 @@ class Recognizer:
         duration_s: float = 10.0,
     ) -> Samples:
         """`duration_s` of ``(1 - ratio) * a + ratio * b`` at the analysis rate (`a` alone if `b` is None)."""
-        rate = self.params.sample_rate
-        a = clip(
-            read_audio(path_a, sample_rate=rate, limit_s=start_a_s + duration_s),
-            sample_rate=rate,
-            start_s=start_a_s,
-        )
+        a = self.read_clip(path_a, start_s=start_a_s, duration_s=duration_s)
         if path_b is None:
             return a
-        b = clip(
-            read_audio(path_b, sample_rate=rate, limit_s=start_b_s + duration_s),
-            sample_rate=rate,
-            start_s=start_b_s,
-        )
-        return mix(a, b, ratio)
+        return mix(a, self.read_clip(path_b, start_s=start_b_s, duration_s=duration_s), ratio)
 
     def recognize_mix(
         self,
