@@ -7,10 +7,9 @@ Cancel sets a flag the ingest reads between files (every song finished so far st
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
-from PyQt5.QtCore import QObject, Qt, pyqtSignal, pyqtSlot
+from PyQt5.QtCore import Qt, pyqtSignal, pyqtSlot
 from PyQt5.QtWidgets import (
     QCheckBox,
     QDialogButtonBox,
@@ -29,10 +28,11 @@ from PyQt5.QtWidgets import (
 )
 
 from config.settings import AppConfig
+from database.base import Store
 from fingerprint.ingest import Ingestor
 from fingerprint.types import IngestReport
 from gui import StoreOpener
-from gui.job_dialog import JobDialog
+from gui.job_dialog import JobDialog, StoreJob
 from gui.workers import run_task
 
 #: File types offered, all ticked by default.
@@ -41,45 +41,30 @@ EXTENSIONS = ("mp3", "wav", "ogg", "flac", "m4a", "opus")
 _NAME_CHARS = 48
 
 
-class IngestJob(QObject):
-    """One folder ingest, run by `run` in a worker thread; reports progress by a (queued) signal."""
+class IngestJob(StoreJob):
+    """One folder ingest; reports progress by a (queued) signal."""
 
     progress = pyqtSignal(int, int, str)
 
     def __init__(
         self, config: AppConfig, open_store: StoreOpener, folder: str, extensions: list[str], processes: int
     ) -> None:
-        super().__init__()
-        self._config = config
-        self._open_store = open_store
+        super().__init__(config, open_store)
         self._folder = folder
         self._extensions = extensions
         self._processes = processes
-        self._cancelled = threading.Event()
 
-    def cancel(self) -> None:
-        """Ask the ingest to stop after the files in flight (thread-safe)."""
-        self._cancelled.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled.is_set()
-
-    def run(self) -> IngestReport:
-        """Open a store of our own, fingerprint the folder into it and close it."""
-        store = self._open_store(self._config)
-        try:
-            store.clean_unfinished()
-            ingestor = Ingestor(store, self._config.fingerprint, limit_s=self._config.fingerprint_limit)
-            return ingestor.fingerprint_directory(
-                self._folder,
-                self._extensions,
-                processes=self._processes,
-                progress=self.progress.emit,
-                should_cancel=self._cancelled.is_set,
-            )
-        finally:
-            store.close()
+    def work(self, store: Store) -> IngestReport:
+        """Fingerprint the folder into the store."""
+        store.clean_unfinished()
+        ingestor = Ingestor(store, self._config.fingerprint, limit_s=self._config.fingerprint_limit)
+        return ingestor.fingerprint_directory(
+            self._folder,
+            self._extensions,
+            processes=self._processes,
+            progress=self.progress.emit,
+            should_cancel=self._cancelled.is_set,
+        )
 
 
 def summary_text(report: IngestReport, done: int, total: int) -> str:

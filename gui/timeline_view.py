@@ -8,7 +8,6 @@ showing progress, and lets a segment be inspected and the list exported.
 from __future__ import annotations
 
 import csv
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import numpy.typing as npt
 from matplotlib.backend_bases import MouseEvent
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
-from PyQt5.QtCore import QObject, Qt, pyqtSignal, pyqtSlot
+from PyQt5.QtCore import Qt, pyqtSignal, pyqtSlot
 from PyQt5.QtWidgets import (
     QAbstractItemView,
     QDialogButtonBox,
@@ -33,13 +32,14 @@ from PyQt5.QtWidgets import (
 )
 
 from config.settings import AppConfig
+from database.base import Store
 from fingerprint.recognizer import Recognizer
 from fingerprint.timeline import analyse_recording
 from fingerprint.timeline_types import ENVELOPE_RATE, Segment, Timeline
 from fingerprint.types import format_position
 from gui import StoreOpener
 from gui.ingest_dialog import EXTENSIONS
-from gui.job_dialog import JobDialog
+from gui.job_dialog import JobDialog, StoreJob
 from gui.plots import DARK, LIGHT, MatchView, _FigureView
 from gui.workers import run_task
 
@@ -173,36 +173,25 @@ class TimelineCanvas(_FigureView):
             self.segment_clicked.emit(segment)
 
 
-class TimelineJob(QObject):
-    """One recording's analysis, run by `run` in a worker thread; reports progress by a (queued) signal."""
+class TimelineJob(StoreJob):
+    """One recording's analysis; reports progress by a (queued) signal."""
 
     #: (seconds analysed, seconds in total)
     progress = pyqtSignal(float, float)
 
     def __init__(self, config: AppConfig, open_store: StoreOpener, analyse: Analyse, path: str) -> None:
-        super().__init__()
-        self._config = config
-        self._open_store = open_store
+        super().__init__(config, open_store)
         self._analyse = analyse
         self._path = path
-        self._cancelled = threading.Event()
 
-    def cancel(self) -> None:
-        """Ask the analysis to stop at its next check (thread-safe)."""
-        self._cancelled.set()
-
-    def run(self) -> Timeline:
-        """Open a store of our own, analyse the recording against it and close it."""
-        store = self._open_store(self._config)
-        try:
-            return self._analyse(
-                Recognizer(store, self._config.fingerprint),
-                self._path,
-                progress=self.progress.emit,
-                should_cancel=self._cancelled.is_set,
-            )
-        finally:
-            store.close()
+    def work(self, store: Store) -> Timeline:
+        """Analyse the recording against the store."""
+        return self._analyse(
+            Recognizer(store, self._config.fingerprint),
+            self._path,
+            progress=self.progress.emit,
+            should_cancel=self._cancelled.is_set,
+        )
 
 
 class TimelineDialog(JobDialog):
