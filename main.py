@@ -20,7 +20,6 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import TextIO
 
 from config import AppConfig, ConfigError, MySQLSettings, default_sqlite_path, load_config
@@ -28,7 +27,7 @@ from database import SongNotFoundError, Store, StoreError, open_store
 from fingerprint.errors import FingerprintError
 from fingerprint.ingest import Ingestor
 from fingerprint.recognizer import Recognizer
-from fingerprint.types import IngestReport, RecognitionResult, format_position
+from fingerprint.types import IngestReport, RecognitionResult, format_local_time, format_position
 
 EXIT_OK = 0
 EXIT_NO_MATCH = 1
@@ -352,7 +351,7 @@ def _list(store: Store, args: argparse.Namespace, out: TextIO) -> int:
         for song in songs:
             print(
                 f"{song.song_id:>6}  {song.name:<{width}}  {format_duration(song.duration_s):>8}  "
-                f"{song.total_hashes:>8}  {format_date(song.date_created)}",
+                f"{song.total_hashes:>8}  {format_local_time(song.date_created)}",
                 file=out,
             )
 
@@ -383,11 +382,6 @@ def _emit(out: TextIO, as_json: bool, document: object, print_text: Callable[[],
         print(json.dumps(document, indent=2), file=out)
     else:
         print_text()
-
-
-def format_date(iso_date: str) -> str:
-    """2026-11-25 03:25 in the local time zone, for an ISO 8601 time stamp."""
-    return datetime.fromisoformat(iso_date).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def format_duration(seconds: float) -> str:

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 
 import numpy as np
 import numpy.typing as npt
+
+
+def format_local_time(iso_date: str) -> str:
+    """An ISO 8601 time (UTC when it names no zone) as local "YYYY-MM-DD HH:MM", for a song's date added."""
+    moment = datetime.fromisoformat(iso_date)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def format_position(seconds: float) -> str:

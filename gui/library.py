@@ -7,7 +7,6 @@ closed). Store errors are shown in the view's "error" label; no slot lets one es
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
 
 from PyQt5 import sip
 from PyQt5.QtCore import QAbstractTableModel, QModelIndex, QObject, QSortFilterProxyModel, Qt, pyqtSignal
@@ -26,6 +25,7 @@ from PyQt5.QtWidgets import (
 
 from config.settings import AppConfig
 from database.base import SongRecord
+from fingerprint.types import format_local_time
 from gui import StoreOpener
 from gui.workers import run_task
 
@@ -37,14 +37,6 @@ def format_duration(seconds: float) -> str:
     """Minutes and seconds, "m:ss"."""
     minutes, secs = divmod(round(seconds), 60)
     return f"{minutes}:{secs:02d}"
-
-
-def format_added(iso_date: str) -> str:
-    """An ISO 8601 UTC time as local "YYYY-MM-DD HH:MM"."""
-    moment = datetime.fromisoformat(iso_date)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 class SongTableModel(QAbstractTableModel):
@@ -95,7 +87,7 @@ class SongTableModel(QAbstractTableModel):
             return format_duration(song.duration_s)
         if column == self.HASHES:
             return f"{song.total_hashes:,}"
-        return format_added(song.date_created)
+        return format_local_time(song.date_created)
 
 
 class LibraryView(QWidget):

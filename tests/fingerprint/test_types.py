@@ -1,6 +1,8 @@
+import time
+
 import pytest
 
-from fingerprint.types import format_position
+from fingerprint.types import format_local_time, format_position
 
 
 @pytest.mark.parametrize(
@@ -9,3 +11,15 @@ from fingerprint.types import format_position
 )
 def test_positions_read_as_minutes_and_seconds(seconds, text):
     assert format_position(seconds) == text
+
+
+def test_times_added_read_in_local_time_with_utc_assumed(monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        assert format_local_time("2026-11-25T02:25:05+00:00") == "2026-11-25 02:25"
+        assert format_local_time("2026-11-25T02:25:05") == "2026-11-25 02:25"
+        assert format_local_time("2026-11-25T03:25:05+01:00") == "2026-11-25 02:25"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
