@@ -26,10 +26,13 @@ from database.base import (
     StoreUnavailableError,
 )
 from database.rows import (
+    SONG_COLUMNS,
     check_song,
+    fingerprint_arrays,
     lookup_arrays,
     probe_hashes,
     sha1_bytes,
+    song_record,
     stored_path,
     unique_fingerprints,
 )
@@ -65,7 +68,6 @@ _SCHEMA = (
         value TEXT
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
 )
-_SONG_COLUMNS = "song_id, name, file_sha1, duration_s, total_hashes, fingerprinted, date_created, file_path"
 _SQL_MODE = "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
 # mysqlclient error numbers that mean the server cannot be reached or the connection broke.
 _UNREACHABLE = {2002, 2003, 2005, 2006, 2013, 2055}
@@ -302,7 +304,7 @@ class MySQLStore(SQLStore):
     def _songs_where(self, condition: str, parameters: tuple[object, ...]) -> list[SongRecord]:
         with self._errors("read songs from"):
             rows = self._query(
-                f"SELECT {_SONG_COLUMNS} FROM songs WHERE {condition} ORDER BY song_id", parameters
+                f"SELECT {SONG_COLUMNS} FROM songs WHERE {condition} ORDER BY song_id", parameters
             )
         return [_record(row) for row in rows]
 
@@ -340,8 +342,7 @@ class MySQLStore(SQLStore):
                 "SELECT hash, `offset` FROM fingerprints WHERE song_id = %s ORDER BY hash, `offset`",
                 (song_id,),
             )
-        table = np.array(rows, dtype=np.int64).reshape(-1, 2)
-        return table[:, 0].copy(), table[:, 1].astype(np.int32)
+        return fingerprint_arrays(rows)
 
     def counts(self) -> tuple[int, int]:
         with self._errors("count the songs in"):
@@ -362,14 +363,4 @@ class MySQLStore(SQLStore):
 
 
 def _record(row: tuple[object, ...]) -> SongRecord:
-    song_id, name, sha1, duration_s, total_hashes, fingerprinted, date_created, file_path = row
-    return SongRecord(
-        song_id=song_id,
-        name=name,
-        file_sha1=sha1.hex(),
-        duration_s=duration_s if duration_s is not None else 0.0,
-        total_hashes=total_hashes or 0,
-        fingerprinted=bool(fingerprinted),
-        date_created=date_created.replace(tzinfo=timezone.utc).isoformat(),
-        file_path=file_path,
-    )
+    return song_record(row, date_created=row[6].replace(tzinfo=timezone.utc).isoformat())

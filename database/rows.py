@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from database.base import SongRecord
+
 MAX_HASH = 2**32 - 1
 # Offsets and song ids are 3-byte columns in MySQL (MEDIUMINT UNSIGNED): every byte of a fingerprint row
 # counts. 2**24 frames of 32 ms are 149 hours of audio in one song; 2**24 songs are 16.7 million.
@@ -81,3 +83,30 @@ def lookup_arrays(
     """Split fetched (hash, song_id, offset) rows into the three arrays `Store.lookup` returns."""
     table = np.array(rows, dtype=np.int64).reshape(-1, 3)
     return table[:, 0].copy(), table[:, 1].copy(), table[:, 2].astype(np.int32)
+
+
+def fingerprint_arrays(
+    rows: Sequence[tuple[int, int]],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+    """Split fetched (hash, offset) rows into the two arrays `Store.song_fingerprints` returns."""
+    table = np.array(rows, dtype=np.int64).reshape(-1, 2)
+    return table[:, 0].copy(), table[:, 1].astype(np.int32)
+
+
+#: The columns of `songs` that `song_record` reads, in its order.
+SONG_COLUMNS = "song_id, name, file_sha1, duration_s, total_hashes, fingerprinted, date_created, file_path"
+
+
+def song_record(row: Sequence[object], *, date_created: str) -> SongRecord:
+    """A SongRecord from a row of SONG_COLUMNS; the driver's date comes already turned into ISO 8601 UTC."""
+    song_id, name, sha1, duration_s, total_hashes, fingerprinted, _, file_path = row
+    return SongRecord(
+        song_id=song_id,
+        name=name,
+        file_sha1=sha1.hex(),
+        duration_s=duration_s if duration_s is not None else 0.0,
+        total_hashes=total_hashes or 0,
+        fingerprinted=bool(fingerprinted),
+        date_created=date_created,
+        file_path=file_path,
+    )

@@ -24,10 +24,13 @@ from database.base import (
     StoreUnavailableError,
 )
 from database.rows import (
+    SONG_COLUMNS,
     check_song,
+    fingerprint_arrays,
     lookup_arrays,
     probe_hashes,
     sha1_bytes,
+    song_record,
     stored_path,
     unique_fingerprints,
 )
@@ -59,7 +62,6 @@ _SCHEMA = (
         PRIMARY KEY (hash, song_id, "offset")) WITHOUT ROWID""",
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)",
 )
-_SONG_COLUMNS = "song_id, name, file_sha1, duration_s, total_hashes, fingerprinted, date_created, file_path"
 
 
 class SQLiteStore(SQLStore):
@@ -205,7 +207,7 @@ class SQLiteStore(SQLStore):
     def _songs_where(self, condition: str, parameters: tuple[object, ...]) -> list[SongRecord]:
         with self._errors("read songs from"):
             rows = self._conn.execute(
-                f"SELECT {_SONG_COLUMNS} FROM songs WHERE {condition} ORDER BY song_id", parameters
+                f"SELECT {SONG_COLUMNS} FROM songs WHERE {condition} ORDER BY song_id", parameters
             ).fetchall()
         return [_record(row) for row in rows]
 
@@ -242,8 +244,7 @@ class SQLiteStore(SQLStore):
                 'SELECT hash, "offset" FROM fingerprints WHERE song_id = ? ORDER BY hash, "offset"',
                 (song_id,),
             ).fetchall()
-        table = np.array(rows, dtype=np.int64).reshape(-1, 2)
-        return table[:, 0].copy(), table[:, 1].astype(np.int32)
+        return fingerprint_arrays(rows)
 
     def counts(self) -> tuple[int, int]:
         with self._errors("count the songs in"):
@@ -269,14 +270,4 @@ class SQLiteStore(SQLStore):
 
 
 def _record(row: tuple[object, ...]) -> SongRecord:
-    song_id, name, sha1, duration_s, total_hashes, fingerprinted, date_created, file_path = row
-    return SongRecord(
-        song_id=song_id,
-        name=name,
-        file_sha1=sha1.hex(),
-        duration_s=duration_s if duration_s is not None else 0.0,
-        total_hashes=total_hashes or 0,
-        fingerprinted=bool(fingerprinted),
-        date_created=date_created,
-        file_path=file_path,
-    )
+    return song_record(row, date_created=row[6])
