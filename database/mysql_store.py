@@ -45,6 +45,13 @@ _MIGRATIONS = {1: ("ALTER TABLE songs ADD COLUMN file_path VARCHAR(4096) NOT NUL
 #: Probe hashes per `IN (...)` query and rows per multi-row INSERT (measured; see bench/store_speed.py).
 LOOKUP_BATCH = 5000
 INSERT_BATCH = 5000
+#: The fingerprints table; database/shards.py builds the shards' tables and the head's Spider table from it.
+FINGERPRINTS_DDL = """CREATE TABLE IF NOT EXISTS fingerprints (
+        hash INT UNSIGNED NOT NULL,
+        song_id MEDIUMINT UNSIGNED NOT NULL,
+        `offset` MEDIUMINT UNSIGNED NOT NULL,
+        PRIMARY KEY (hash, song_id, `offset`)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"""
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS songs (
         song_id MEDIUMINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -57,12 +64,7 @@ _SCHEMA = (
         date_created TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
         date_modified TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
-    """CREATE TABLE IF NOT EXISTS fingerprints (
-        hash INT UNSIGNED NOT NULL,
-        song_id MEDIUMINT UNSIGNED NOT NULL,
-        `offset` MEDIUMINT UNSIGNED NOT NULL,
-        PRIMARY KEY (hash, song_id, `offset`)
-    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    FINGERPRINTS_DDL,
     """CREATE TABLE IF NOT EXISTS meta (
         name VARCHAR(64) NOT NULL PRIMARY KEY,
         value TEXT
