@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,9 +10,13 @@ import numpy.typing as npt
 
 from config.settings import FingerprintParams
 from fingerprint.audio import valid_samples
+from fingerprint.errors import ParameterError
 from fingerprint.hashing import landmark_hashes, unpack_hashes
 from fingerprint.peaks import Peaks, find_peaks
 from fingerprint.spectrogram import spectrogram
+
+#: Spectrogram frames `fingerprint_chunks` analyses at a time (65 s at the defaults, 4 MB of float32).
+BLOCK_FRAMES = 2048
 
 
 @dataclass(frozen=True)
@@ -30,13 +35,17 @@ def constellation(
 ) -> Peaks:
     """The peaks `fingerprint_samples` pairs into hashes (at most `peaks_per_second`, default the store's)."""
     s_db = spectrogram(samples, n_fft=params.n_fft, hop_length=params.hop_length)
+    return _find_peaks(s_db, params, peaks_per_second or params.peaks_per_second)
+
+
+def _find_peaks(s_db: npt.NDArray[np.float32], params: FingerprintParams, peaks_per_second: int) -> Peaks:
     return find_peaks(
         s_db,
         freq_radius=params.peak_freq_radius,
         time_radius=params.peak_time_radius,
         amp_min_db=params.amp_min_db,
         min_freq_bin=int(np.ceil(params.min_freq_hz * params.n_fft / params.sample_rate)),
-        max_per_second=peaks_per_second or params.peaks_per_second,
+        max_per_second=peaks_per_second,
         frames_per_second=params.sample_rate / params.hop_length,
     )
 
@@ -46,10 +55,67 @@ def fingerprint_samples(samples: object, params: FingerprintParams) -> Fingerpri
     return _fingerprints(samples, params, params.peaks_per_second, params.fan_value)
 
 
+def fingerprint_chunks(
+    chunks: Iterable[object], params: FingerprintParams, *, block_frames: int = BLOCK_FRAMES
+) -> Fingerprints:
+    """The hashes `fingerprint_samples` gives for the chunks joined end to end, in bounded memory.
+
+    The spectrogram is made and searched for peaks `block_frames` frames at a time; each block is analysed
+    with the frames its peaks depend on either side of it (the peak neighbourhood and the density window),
+    so every peak, and therefore every hash, is exactly the one the whole signal at once would give. Only
+    the peaks (a few per second) are kept until the end, where they are paired into hashes.
+    """
+    if block_frames < 1:
+        raise ParameterError(f"block_frames={block_frames} must be positive")
+    return _hashes(_streamed_peaks(chunks, params, block_frames), params, params.fan_value)
+
+
+def _streamed_peaks(chunks: Iterable[object], params: FingerprintParams, block_frames: int) -> Peaks:
+    """The peaks `constellation` finds in the joined chunks, found block by block."""
+    hop, n_fft = params.hop_length, params.n_fft
+    # A peak depends on the frames of its neighbourhood, and on those of every candidate within the half
+    # second of its density window: this many frames either side of it.
+    margin = params.peak_time_radius + int(np.ceil(params.sample_rate / hop / 2)) + 1
+    buffer = np.zeros(0, np.float32)
+    buffer_frame = 0  # buffer[0] is the first sample of this frame
+    done = 0  # the peaks of the frames before this one are found
+    found: list[Peaks] = []
+
+    def frames_in_buffer() -> int:
+        return buffer_frame + (len(buffer) - n_fft) // hop + 1 if len(buffer) >= n_fft else buffer_frame
+
+    def block(stop: int, spectrogram_stop: int) -> None:
+        first = max(done - margin, 0)
+        part = buffer[(first - buffer_frame) * hop : (spectrogram_stop - 1 - buffer_frame) * hop + n_fft]
+        peaks = _find_peaks(spectrogram(part, n_fft=n_fft, hop_length=hop), params, params.peaks_per_second)
+        times = peaks.time_frames + first
+        keep = (times >= done) & (times < stop)
+        found.append(Peaks(peaks.freq_bins[keep], times[keep].astype(np.int32), peaks.amps_db[keep]))
+
+    for chunk in chunks:
+        buffer = np.concatenate([buffer, valid_samples(chunk)])
+        while frames_in_buffer() >= done + block_frames + margin:
+            block(done + block_frames, done + block_frames + margin)
+            done += block_frames
+            drop = max(done - margin, 0) - buffer_frame
+            buffer, buffer_frame = buffer[drop * hop :], buffer_frame + drop
+    total = frames_in_buffer()
+    if total > done:
+        block(total, total)
+    return Peaks(
+        freq_bins=np.concatenate([p.freq_bins for p in found] or [np.empty(0, np.int32)]),
+        time_frames=np.concatenate([p.time_frames for p in found] or [np.empty(0, np.int32)]),
+        amps_db=np.concatenate([p.amps_db for p in found] or [np.empty(0, np.float32)]),
+    )
+
+
 def _fingerprints(
     samples: object, params: FingerprintParams, peaks_per_second: int, fan_value: int
 ) -> Fingerprints:
-    peaks = constellation(samples, params, peaks_per_second=peaks_per_second)
+    return _hashes(constellation(samples, params, peaks_per_second=peaks_per_second), params, fan_value)
+
+
+def _hashes(peaks: Peaks, params: FingerprintParams, fan_value: int) -> Fingerprints:
     hashes, offsets = landmark_hashes(
         peaks,
         fan_value=fan_value,

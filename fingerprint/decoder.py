@@ -95,6 +95,30 @@ def read_audio(
     return _decode_with_ffmpeg(path, sample_rate, limit_s)
 
 
+def read_audio_chunks(
+    path: str | os.PathLike[str], *, sample_rate: int, limit_s: float | None = None, chunk_s: float = 60.0
+) -> Iterator[npt.NDArray[np.float32]]:
+    """The samples `read_audio` returns, in chunks of `chunk_s` seconds: bounded memory for any length.
+
+    Joined end to end, the chunks are exactly `read_audio`'s array, and a file it refuses raises the same
+    DecodeError (at the latest when the last chunk has been read).
+    """
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
+        raise ParameterError(f"sample_rate={sample_rate!r} must be a positive integer")
+    if limit_s is not None and not (math.isfinite(limit_s) and limit_s > 0):
+        raise ParameterError(f"limit_s={limit_s!r} must be a positive number of seconds or None")
+    size = _checked_size(path)
+    if size == 0:
+        raise DecodeError(path, "file is empty")
+    if size <= IN_PROCESS_WAV_MAX_BYTES:
+        samples = _read_wav_in_process(path, sample_rate, limit_s)
+        if samples is not None:
+            step = max(1, int(chunk_s * sample_rate))
+            yield from (samples[start : start + step] for start in range(0, len(samples), step))
+            return
+    yield from stream_audio(path, sample_rate=sample_rate, chunk_s=chunk_s, limit_s=limit_s)
+
+
 def file_sha1(path: str | os.PathLike[str]) -> str:
     """SHA-1 of the file's bytes as 40 lowercase hex digits, read in chunks (raises DecodeError)."""
     _checked_size(path)
@@ -205,12 +229,13 @@ def _last_stderr_line(stderr: bytes, url: str) -> str:
 
 
 def stream_audio(
-    path: str | os.PathLike[str], *, sample_rate: int, chunk_s: float
+    path: str | os.PathLike[str], *, sample_rate: int, chunk_s: float, limit_s: float | None = None
 ) -> Iterator[npt.NDArray[np.float32]]:
     """Decode a file of any length in chunks of `chunk_s` seconds (the last may be shorter): bounded memory.
 
-    Mono float32 at `sample_rate`, as `read_audio`; raises DecodeError (when the first chunk is asked for
-    if the file cannot be opened at all, or at the end if ffmpeg failed part-way).
+    Mono float32 at `sample_rate`, as `read_audio` decodes it with ffmpeg (the first `limit_s` seconds, if
+    given); raises DecodeError (when the first chunk is asked for if the file cannot be opened at all, or at
+    the end if ffmpeg failed part-way, or complained and gave no audio).
     """
     _checked_size(path)
     try:
@@ -218,9 +243,11 @@ def stream_audio(
     except DecodeError as err:
         raise DecodeError(path, f"ffmpeg {err.reason}") from None
     url = "file:" + os.fspath(path)
-    command = [exe, "-nostdin", "-hide_banner", "-v", "error", "-i", url, "-map", "0:a:0"]
+    limit = ["-t", f"{limit_s:.6f}"] if limit_s is not None else []
+    command = [exe, "-nostdin", "-hide_banner", "-v", "error", *limit, "-i", url, "-map", "0:a:0"]
     command += ["-ac", "1", "-ar", str(sample_rate), "-f", "s16le", "-"]
     chunk_bytes = 2 * max(1, int(chunk_s * sample_rate))
+    decoded = 0
     with tempfile.TemporaryFile() as errors:
         try:
             process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
@@ -228,15 +255,16 @@ def stream_audio(
             raise DecodeError(path, f"could not run {exe}: {err.strerror or err}") from None
         try:
             while data := process.stdout.read(chunk_bytes):
+                decoded += len(data) // 2
                 yield np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2").astype(np.float32) / 32768
         finally:
             process.stdout.close()
             if process.poll() is None:
                 process.kill()
             returncode = process.wait()
-        if returncode != 0:
-            errors.seek(0)
-            stderr = errors.read()
+        errors.seek(0)
+        stderr = errors.read()
+        if returncode != 0 or (decoded == 0 and _last_stderr_line(stderr, url)):
             complaint = (
                 "it has no audio stream"
                 if b"matches no streams" in stderr

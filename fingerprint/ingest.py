@@ -18,8 +18,8 @@ import numpy.typing as npt
 
 from config.settings import FingerprintParams
 from database.base import DuplicateSongError, Store
-from fingerprint.analysis import fingerprint_samples
-from fingerprint.decoder import file_sha1, read_audio
+from fingerprint.analysis import fingerprint_chunks
+from fingerprint.decoder import file_sha1, read_audio_chunks
 from fingerprint.errors import DecodeError
 from fingerprint.types import FailedFile, IngestReport
 
@@ -28,6 +28,9 @@ from fingerprint.types import FailedFile, IngestReport
 AUDIO_EXTENSIONS = frozenset(
     ".mp3 .wav .ogg .oga .opus .flac .m4a .aac .mp4 .wma .aif .aiff .ape .wv .mka .webm .mp2 .ac3".split()
 )
+
+#: Seconds of audio decoded at a time by `analyse_file` (about 2 MB of float32 at 8 kHz).
+ANALYSIS_CHUNK_S = 60.0
 
 #: progress(files done, files in total, the file just done)
 Progress = Callable[[int, int, str], None]
@@ -42,10 +45,24 @@ class AnalysedFile:
 
 
 def analyse_file(path: str, params: FingerprintParams, limit_s: float | None) -> AnalysedFile:
-    """Decode and fingerprint one file (runs in a worker process)."""
-    samples = read_audio(path, sample_rate=params.sample_rate, limit_s=limit_s)
-    fingerprints = fingerprint_samples(samples, params)
-    return AnalysedFile(path, len(samples) / params.sample_rate, fingerprints.hashes, fingerprints.offsets)
+    """Decode and fingerprint one file (runs in a worker process).
+
+    The file is decoded and analysed a minute at a time, so a recording of hours never sits in memory
+    whole; the hashes are exactly those of the whole file analysed at once.
+    """
+    n_samples = 0
+
+    def counted(chunks: Iterator[npt.NDArray[np.float32]]) -> Iterator[npt.NDArray[np.float32]]:
+        nonlocal n_samples
+        for chunk in chunks:
+            n_samples += len(chunk)
+            yield chunk
+
+    decoded = read_audio_chunks(
+        path, sample_rate=params.sample_rate, limit_s=limit_s, chunk_s=ANALYSIS_CHUNK_S
+    )
+    fingerprints = fingerprint_chunks(counted(decoded), params)
+    return AnalysedFile(path, n_samples / params.sample_rate, fingerprints.hashes, fingerprints.offsets)
 
 
 def normalise_extensions(extensions: Iterable[str] | None) -> frozenset[str] | None:

@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 
 from config.settings import FingerprintParams
-from fingerprint.analysis import constellation, fingerprint_samples, query_fingerprints, stored_constellation
+from fingerprint.analysis import (
+    constellation,
+    fingerprint_chunks,
+    fingerprint_samples,
+    query_fingerprints,
+    stored_constellation,
+)
+from fingerprint.errors import ParameterError
 from tests.synth import synth_song
 
 PARAMS = FingerprintParams()
@@ -61,3 +68,29 @@ def test_the_stored_constellation_is_the_peaks_the_hashes_were_made_of():
     # Every rebuilt point is a peak; a peak is missing only if it took part in no pair.
     assert rebuilt <= expected
     assert len(rebuilt) >= 0.9 * len(expected)
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7])
+@pytest.mark.parametrize("block_frames", [1, 23, 300, 2048])
+def test_fingerprinting_in_chunks_gives_exactly_the_hashes_of_the_whole_signal(seed, block_frames):
+    rng = np.random.default_rng(seed)
+    song = synth_song(seed, duration_s=float(rng.uniform(20.0, 70.0)))
+    cuts = np.sort(rng.integers(0, len(song), 12))  # chunks of any length, some empty
+    whole = fingerprint_samples(song, PARAMS)
+    chunked = fingerprint_chunks(np.split(song, cuts), PARAMS, block_frames=block_frames)
+    assert len(whole) > 500
+    np.testing.assert_array_equal(chunked.hashes, whole.hashes)
+    np.testing.assert_array_equal(chunked.offsets, whole.offsets)
+
+
+@pytest.mark.parametrize("length", [0, 10, PARAMS.n_fft - 1, PARAMS.n_fft, 3 * PARAMS.n_fft])
+def test_chunks_of_silence_or_tiny_input_give_no_fingerprints(length):
+    assert len(fingerprint_chunks([np.zeros(length, np.float32)], PARAMS, block_frames=1)) == 0
+    assert len(fingerprint_chunks([], PARAMS)) == 0
+
+
+def test_chunks_are_validated_like_samples():
+    with pytest.raises(ParameterError, match="NaN"):
+        fingerprint_chunks([np.zeros(100, np.float32), np.array([np.nan], np.float32)], PARAMS)
+    with pytest.raises(ParameterError, match="block_frames"):
+        fingerprint_chunks([], PARAMS, block_frames=0)

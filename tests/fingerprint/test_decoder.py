@@ -14,7 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fingerprint.decoder import IN_PROCESS_WAV_MAX_BYTES, file_sha1, find_ffmpeg, read_audio
+from fingerprint.decoder import (
+    IN_PROCESS_WAV_MAX_BYTES,
+    file_sha1,
+    find_ffmpeg,
+    read_audio,
+    read_audio_chunks,
+)
 from fingerprint.errors import DecodeError, ParameterError
 from tests.audio_files import write_audio, write_tone
 
@@ -310,6 +316,52 @@ def test_bad_input_raises_decode_error_naming_the_file(
     assert raised.value.reason.startswith(reason)
     if reason == UNREADABLE_AS_AUDIO:  # followed by what ffmpeg said
         assert len(raised.value.reason) > len(reason)
+
+
+@pytest.mark.parametrize(
+    "name", ["mono44k.wav", "surround.wav", "stereo44k.mp3", "mono48k.ogg", "stereo48k.flac"]
+)
+@pytest.mark.parametrize("limit_s", [None, 1.3])
+def test_chunks_joined_are_exactly_what_read_audio_returns(
+    tones: dict[str, Path], name: str, limit_s: float | None
+) -> None:
+    whole = read_audio(tones[name], sample_rate=RATE, limit_s=limit_s)
+    chunks = list(read_audio_chunks(tones[name], sample_rate=RATE, limit_s=limit_s, chunk_s=0.3))
+    assert len(chunks) > 1
+    assert all(len(chunk) == int(0.3 * RATE) for chunk in chunks[:-1])
+    np.testing.assert_array_equal(np.concatenate(chunks), whole)
+
+
+def test_chunks_of_a_big_wav_come_from_ffmpeg_and_equal_read_audio(tmp_path: Path) -> None:
+    path = write_tone(tmp_path / "big.wav", duration_s=50.0, sample_rate=48000, channels=2)
+    assert path.stat().st_size > IN_PROCESS_WAV_MAX_BYTES
+    chunks = list(read_audio_chunks(path, sample_rate=RATE, limit_s=45.0, chunk_s=10.0))
+    assert [len(chunk) for chunk in chunks] == [10 * RATE] * 4 + [5 * RATE]
+    np.testing.assert_array_equal(np.concatenate(chunks), read_audio(path, sample_rate=RATE, limit_s=45.0))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        _empty,
+        _missing,
+        _directory,
+        _text("lyrics.mp3"),
+        _random_bytes("noise.ogg"),
+        _truncated("stereo44k.mp3", lambda data: 300),
+        _truncated("stereo48k.wav", _wav_header_only),
+        _image,
+    ],
+)
+def test_chunks_of_a_bad_file_raise_the_error_read_audio_raises(
+    tmp_path: Path, tones: dict[str, Path], make: Callable[[Path, dict[str, Path]], Path]
+) -> None:
+    path = make(tmp_path, tones)
+    with pytest.raises(DecodeError) as whole:
+        read_audio(path, sample_rate=RATE)
+    with pytest.raises(DecodeError) as chunked:
+        list(read_audio_chunks(path, sample_rate=RATE, chunk_s=0.5))
+    assert (chunked.value.path, chunked.value.reason) == (whole.value.path, whole.value.reason)
 
 
 # Run by a separate Python that drops root's rights (root reads any file) after importing the decoder.
