@@ -3,7 +3,7 @@
 from config.errors import ConfigError
 from config.loader import load_config
 from config.paths import default_sqlite_path
-from config.settings import AppConfig, FingerprintParams, MySQLSettings, SQLiteSettings
+from config.settings import AppConfig, FingerprintParams, MySQLSettings, ShardSettings, SQLiteSettings
 
 __all__ = [
     "AppConfig",
@@ -11,6 +11,7 @@ __all__ = [
     "FingerprintParams",
     "MySQLSettings",
     "SQLiteSettings",
+    "ShardSettings",
     "default_sqlite_path",
     "load_config",
 ]

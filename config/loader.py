@@ -6,7 +6,8 @@ The file holds one object; every key is optional (see ``dejavu.cnf.SAMPLE``)::
      "database": {"host", "port", "user", "password", "database", "unix_socket", "connect_timeout_s"}
                  or {"path"},
      "fingerprint_limit": null or seconds,
-     "fingerprint": {any field of FingerprintParams}}
+     "fingerprint": {any field of FingerprintParams},
+     "shards": [{"host", "port", "user", "password", "database"}, ...]   (MySQL only: see database/shards.py)}
 
 Keys starting with "_" are comments, at any level. Without "database_type", a "database" object holding
 any MySQL key means MySQL (dejavu's own files are written so), anything else SQLite. A relative SQLite
@@ -24,11 +25,11 @@ import typing
 from pathlib import Path
 
 from config.errors import ConfigError
-from config.settings import AppConfig, FingerprintParams, MySQLSettings, SQLiteSettings
+from config.settings import AppConfig, FingerprintParams, MySQLSettings, ShardSettings, SQLiteSettings
 
 DEFAULT_CONFIG_PATH = "dejavu.cnf"
 DATABASE_TYPES = ("sqlite", "mysql")
-TOP_LEVEL_KEYS = ("database_type", "database", "fingerprint_limit", "fingerprint")
+TOP_LEVEL_KEYS = ("database_type", "database", "fingerprint_limit", "fingerprint", "shards")
 SECRET_KEYS = frozenset({"database.password"})
 
 # Every number in FingerprintParams must be positive, except these, which may also be zero, and the level
@@ -80,6 +81,7 @@ class _Loader:
             database=self.mysql(database) if database_type == "mysql" else self.sqlite(database),
             fingerprint_limit=self.fingerprint_limit(document.get("fingerprint_limit")),
             fingerprint=params,
+            shards=self.shards(document.get("shards"), database_type),
         )
 
     def read_text(self) -> str:
@@ -165,6 +167,32 @@ class _Loader:
             if key in names:
                 raise self.fail(f'database.{key} is {kind} option, but database_type is "{database_type}"')
 
+    def shards(self, value: object, database_type: str) -> tuple[ShardSettings, ...]:
+        if value is None:
+            return ()
+        if database_type != "mysql":
+            raise self.fail(f'shards need database_type "mysql" (the head node), but it is "{database_type}"')
+        if not isinstance(value, list):
+            raise self.fail(f"shards must be a list of servers [{{...}}, ...], got {_kind(value)}")
+        if not value:
+            raise self.fail("shards must list at least one server (leave the key out for one server)")
+        shards: list[ShardSettings] = []
+        for index, server in enumerate(value):
+            key = f"shards[{index}]"
+            if not isinstance(server, dict):
+                raise self.fail(f"{key} must be an object {{...}}, got {_kind(server)}")
+            shard = self.dataclass_from(ShardSettings, server, prefix=key)
+            if not 1 <= shard.port <= 65535:
+                raise self.fail(f"{key}.port must be between 1 and 65535, got {shard.port}")
+            for other_index, other in enumerate(shards):
+                if (other.host, other.port, other.database) == (shard.host, shard.port, shard.database):
+                    raise self.fail(
+                        f"{key} is the same server and database as shards[{other_index}] "
+                        f"({shard.host}:{shard.port}/{shard.database})"
+                    )
+            shards.append(shard)
+        return tuple(shards)
+
     def fingerprint_limit(self, value: object) -> float | None:
         if value is None:
             return None
@@ -194,7 +222,8 @@ class _Loader:
         noun = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[base]
         if type(None) in options:
             noun += " or null"
-        shown = "" if key in SECRET_KEYS else f", got {_shown(value)}"
+        secret = key in SECRET_KEYS or key.startswith("shards[") and key.endswith("].password")
+        shown = "" if secret else f", got {_shown(value)}"
         raise self.fail(f"{key} must be {noun}{shown}")
 
     def check_params(self, params: FingerprintParams) -> None:

@@ -114,6 +114,17 @@ class MySQLSettings:
 
 
 @dataclass(frozen=True)
+class ShardSettings:
+    """One backend server holding a share of the fingerprints table (see database/shards.py)."""
+
+    host: str = "127.0.0.1"
+    port: int = 3306
+    user: str = "root"
+    password: str = field(default="", repr=False)
+    database: str = "dejavu"
+
+
+@dataclass(frozen=True)
 class AppConfig:
     """Everything `dejavu.cnf` can say, with the defaults used when it says nothing."""
 
@@ -123,3 +134,6 @@ class AppConfig:
     # and the store smaller, but clips from later in a song are then not recognised.
     fingerprint_limit: float | None = None
     fingerprint: FingerprintParams = field(default_factory=FingerprintParams)
+    # The backend servers the fingerprints table is sharded over ("database" is then the head node); empty
+    # for one server. Used only by `main.py --setup-shards`: the app itself talks to the head alone.
+    shards: tuple[ShardSettings, ...] = ()

@@ -66,12 +66,15 @@ def config_document(config: AppConfig) -> dict[str, object]:
     defaults = FingerprintParams().to_dict()
     params = config.fingerprint.to_dict()
     fingerprint = {key: value for key, value in params.items() if value != defaults[key]}
-    return {
+    document: dict[str, object] = {
         "database_type": config.database_type,
         "database": database,
         "fingerprint_limit": config.fingerprint_limit,
         "fingerprint": fingerprint,
     }
+    if config.shards and config.database_type == "mysql":
+        document["shards"] = [dataclasses.asdict(shard) for shard in config.shards]
+    return document
 
 
 def _existing_document(path: str) -> dict[str, object]:
