@@ -77,6 +77,8 @@ _ACCESS_DENIED = 1045
 _DATABASE_DENIED = 1044
 _UNKNOWN_DATABASE = 1049
 _DUPLICATE_KEY = 1062
+# A head node's Spider table cannot reach one of its shards (database/shards.py).
+_SHARD_UNREACHABLE = {1429, 12701}
 
 
 class MySQLStore(SQLStore):
@@ -149,6 +151,10 @@ class MySQLStore(SQLStore):
                 cursor.execute("SET time_zone = '+00:00'")
                 # Reads see the latest commits, and a scan (delete_song) locks only the rows it deletes.
                 cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                if "MariaDB" in connection.get_server_info():
+                    # Keep a long `hash IN (...)` a list instead of a join with a table of its values: the
+                    # same speed here, and a Spider table (database/shards.py) can then push it to its shards.
+                    cursor.execute("SET SESSION in_predicate_conversion_threshold = 0")
         except MySQLdb.Error as exc:
             connection.close()
             raise self._translate(exc, "set up a session with") from exc
@@ -197,6 +203,11 @@ class MySQLStore(SQLStore):
             return StoreUnavailableError(
                 f"Cannot {action} MySQL at {self.server} ({text}). "
                 f"Is the MySQL server running at {self.server}?"
+            )
+        if code in _SHARD_UNREACHABLE:
+            return StoreUnavailableError(
+                f"Cannot {action} MySQL at {self.server}: a shard of its fingerprints table is unreachable "
+                f"({text}). Is that shard's server running?"
             )
         if code == _ACCESS_DENIED:
             return StoreUnavailableError(
