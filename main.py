@@ -6,6 +6,7 @@
     python main.py --recognize mix a.mp3 b.mp3 --ratio 0.3
     python main.py --recognize mic 10 [--device NAME]   listen to the microphone (--list-devices)
     python main.py --list | --delete NAME_OR_ID
+    python main.py --setup-shards                      shard the fingerprints over the "shards" servers
 
 Results go to stdout, logs and progress to stderr. Exit status: 0 a song was recognised (or the command
 succeeded), 1 no match, 2 an error (for --fingerprint: any file failed), 130 interrupted.
@@ -63,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_argument("-l", "--list", action="store_true", help="list the songs in the store")
     commands.add_argument("--list-devices", action="store_true", help="list the audio input devices")
     commands.add_argument("-d", "--delete", metavar="NAME_OR_ID", help="delete a song by name or id")
+    commands.add_argument(
+        "--setup-shards",
+        action="store_true",
+        help='create the fingerprints table sharded over the "shards" servers of the config (MariaDB Spider)',
+    )
     parser.add_argument("--processes", type=int, metavar="N", help="worker processes for --fingerprint")
     parser.add_argument(
         "--device", metavar="NAME|INDEX", help="mic: the input device (default: the system's)"
@@ -112,6 +118,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO)
     config = load_config(args.config)
     if args.list_devices:
         return _list_devices(args, out)
+    if args.setup_shards:
+        return _setup_shards(config, args, out)
     if not (args.fingerprint or args.recognize or args.list or args.delete):
         from gui import run_gui  # Qt is imported only for the window, so the CLI starts fast.
 
@@ -140,6 +148,25 @@ def open_configured_store(config: AppConfig) -> Store:
         raise
     log.debug("using %s", store.description)
     return store
+
+
+def _setup_shards(config: AppConfig, args: argparse.Namespace, out: TextIO) -> int:
+    """Shard the fingerprints table over the configured servers; the "database" server is the head."""
+    from database.shards import setup_shards
+
+    if not config.shards:
+        raise ConfigError(
+            f'{args.config or "dejavu.cnf"}: --setup-shards needs database_type "mysql" (the head node) '
+            'and a "shards" list of backend servers (see README, Scaling)'
+        )
+    lines = setup_shards(
+        dataclasses.asdict(config.database), [dataclasses.asdict(shard) for shard in config.shards]
+    )
+    with open_configured_store(config) as store:
+        songs, fingerprints = store.counts()
+        lines.append(f"{store.description}: ready, {songs} song(s), {fingerprints} fingerprints")
+    _emit(out, args.json, {"done": lines}, lambda: print("\n".join(lines), file=out))
+    return EXIT_OK
 
 
 def _fingerprint(store: Store, config: AppConfig, args: argparse.Namespace, out: TextIO) -> int:
