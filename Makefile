@@ -1,10 +1,11 @@
 # make run   sets up (system packages, virtual environment) and opens the app on the embedded SQLite store
 # make test  sets up for the tests too, then runs lint and the whole test suite (it starts its own MariaDB)
+# make bench sets up for the benchmark too (espeak-ng), then runs the full evaluation on a throwaway MariaDB
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test setup setup-test lint bench clean
+.PHONY: run test setup setup-test setup-bench lint bench clean
 
 run: setup
 	$(PY) main.py
@@ -36,8 +37,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/bin/python
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
-bench: setup
-	$(PY) bench/evaluate.py
+setup-bench:
+	sh scripts/system-packages.sh bench
+	$(MAKE) $(VENV)/.installed
+
+bench: setup-bench
+	$(PY) bench/evaluate.py --backend mysql
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,17 +1,17 @@
-"""End-to-end evaluation on real music: ingest speed, store size, query latency and accuracy.
+"""End-to-end evaluation on real music: recall under noise and other alterations, no-match, speed and size.
 
     python bench/evaluate.py                          # Debian game music (downloaded once), SQLite store
-    python bench/evaluate.py --backend mysql          # the same on a throwaway MariaDB server
-    python bench/evaluate.py --music ~/Music --songs 150 --json figures.json
-    python bench/evaluate.py --quick                  # a smoke run: a few songs and clips
+    python bench/evaluate.py --backend mysql          # the same on a throwaway MariaDB server (+ SQLite size)
+    python bench/evaluate.py --music ~/Music --songs 150 --clips 50 --json figures.json
+    python bench/evaluate.py --quick                  # a smoke run: a few songs and clips, no curves
 
 The songs are split (seeded) into stored and never-stored ones. Songs that share recorded audio (a track
 re-arranged into another) are found first, by recognising clips of each song in a scratch store of all
 of them, and kept on one side of the split. The stored songs are ingested by the app's Ingestor (worker
 processes, store writes included). Queries are excerpts cut at random sample positions from the files
-decoded at 44.1 kHz, altered as each condition says, written to disk and recognised with
-`Recognizer.recognize_file`, so decoding is part of every query. Progress goes to stderr, the Markdown
-report to stdout.
+decoded at 44.1 kHz, altered as each condition of bench/conditions.py says, written to disk and recognised
+with `Recognizer.recognize_file`, so decoding is part of every query. Progress goes to stderr, the
+Markdown report (bench/report.py) to stdout, the curves (bench/curves.py) to PNG files.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,33 @@ from tqdm import tqdm
 if __package__ in (None, ""):  # run as a script: make the project's packages importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.conditions import (  # noqa: E402
+    DURATIONS_S,
+    MAIN_DURATION_S,
+    MIX_DURATION_S,
+    MIX_RATIOS,
+    MP3,
+    PHONE,
+    PHONE_RATE,
+    SILENCE,
+    SNRS_DB,
+    SPEECH,
+    SPEEDS,
+    add_noise,
+    change_speed,
+    clean_name,
+    encode_mp3,
+    espeak_program,
+    mix_name,
+    never_stored_name,
+    noise_name,
+    phone_channel,
+    pink_noise,
+    seconds,
+    speed_name,
+    synthesise_speech,
+    white_noise,
+)
 from bench.corpus import (  # noqa: E402
     CorpusError,
     Song,
@@ -46,22 +73,24 @@ from bench.corpus import (  # noqa: E402
     load_songs,
     music_files,
 )
+from bench.costs import concatenate, decode_speed, long_file_ingest  # noqa: E402
+from bench.curves import draw_curves  # noqa: E402
+from bench.report import BACKEND_NAMES, markdown_report  # noqa: E402
 from config.settings import FingerprintParams  # noqa: E402
 from database import Store, StoreError, open_store  # noqa: E402
 from fingerprint.analysis import fingerprint_samples  # noqa: E402
-from fingerprint.audio import add_white_noise, mix, resample, rms  # noqa: E402
+from fingerprint.audio import mix, resample, rms  # noqa: E402
 from fingerprint.decoder import find_ffmpeg  # noqa: E402
 from fingerprint.ingest import Ingestor  # noqa: E402
-from fingerprint.recognizer import Recognizer  # noqa: E402
-from fingerprint.types import IngestReport, RecognitionResult  # noqa: E402
+from fingerprint.recognizer import Recognizer, confidence  # noqa: E402
+from fingerprint.types import IngestReport, Match, RecognitionResult  # noqa: E402
+
+__all__ = ["BACKEND_NAMES"]  # bench/timeline.py takes the backends' names from here
 
 CLIP_RATE = 44_100  # excerpts are cut, altered and written at this rate
-PHONE_RATE = 8_000
-DURATIONS_S = (3.0, 5.0, 10.0)
-SNRS_DB = (10.0, 0.0, -5.0)
-MAIN_DURATION_S = 5.0  # the clip length of the latency, phone, mp3 and confidence figures
-MIX_DURATION_S = 10.0
-MIXES = {"mix 70/30": 0.3, "mix 50/50": 0.5}  # share of the second song
+DEFAULT_CLIPS = 100
+CLEAN_CLIPS_FACTOR = 3  # clean conditions get this many times --clips: their targets are the tightest
+HISS_DBFS = -60.0  # the RMS of the hiss queries
 MIN_CLIP_DBFS = -45.0  # quieter excerpts (silent intros and outros) are skipped
 OFFSET_TOLERANCE_S = 0.2
 REPEAT_CORRELATION = 0.9  # two stretches of a song above this normalised correlation are the same audio
@@ -72,39 +101,17 @@ GROUPING_CLIP_S = 10.0
 # above SHARED_CORRELATION with the other song where it matched (unrelated music stays far below).
 SHARED_WINDOW_S = 2.0
 SHARED_CORRELATION = 0.5
-KB = 1000
-
-BACKEND_NAMES = {"sqlite": "SQLite", "mysql": "MariaDB/MySQL"}
-SILENCE = "silence (zero, -60 dBFS hiss; 3/5/10 s)"
-PHONE_KEY = f"phone 8 kHz {MAIN_DURATION_S:g} s: top1"  # its target is the clean 5 s figure
-
-# The issue's targets, and the peers' figures (measured there on 2.7 h of real music), by row key.
-TARGETS = {
-    "ingest": 200.0,
-    "bytes": 2 * KB,
-    "latency": 0.050,
-    "clean 5 s: offset": 0.99,
-    "clean 5 s: offset_or_repeat": 0.99,
-    "white noise 0 dB 5 s: top1": 0.80,
-    "never stored 5 s: no_match": 0.98,
-}
-PEERS = {
-    "ingest": ("68 s/s (4 processes, MariaDB)", "284 s/s (1 process, in RAM)"),
-    "bytes": ("43 KB", ""),
-    "latency": ("135 ms", "133 ms"),
-    "latency p95": ("447 ms", "189 ms"),
-    "clean 3 s: top1": ("95 %", "80 %"),
-    "clean 5 s: top1": ("87.5 %", "87.5 %"),
-    "clean 10 s: top1": ("97.5 %", "100 %"),
-    "white noise 10 dB 5 s: top1": ("70 %", "55 %"),
-    "white noise 0 dB 5 s: top1": ("60 %", "37.5 %"),
-    "white noise -5 dB 5 s: top1": ("50 %", "20 %"),
-    "phone 8 kHz 5 s: top1": ("0 %", "80 %"),
-    "mp3 64 kbps 5 s: top1": ("95 %", "85 %"),
-    "mix 70/30 10 s: dominant_first": ("70 %", "72.5 %"),
-    "mix 50/50 10 s: both_top_two": ("57.5 %", "25 %"),
-    "never stored 5 s: no_match": ("0 %", "100 %"),
-}
+BAR = confidence(1.0, 1.0)  # the confidence of a candidate exactly at the recogniser's match threshold
+IMAGES = Path(__file__).resolve().parents[1] / "images"
+SPEECH_VOICES = ("en-gb", "en-us", "de", "fr", "es")
+SPEECH_TEXT = (
+    "The weather will stay dry this morning, with some sunshine in the east. Later today clouds move in "
+    "from the west and bring rain to most places by the evening. Winds will be light at first, becoming "
+    "moderate along the coast. Tomorrow starts cold and bright, and temperatures climb to around fifteen "
+    "degrees in the afternoon. Now the traffic: the northern bridge is closed for repairs until Friday, so "
+    "please allow an extra twenty minutes for your journey into the city centre. And finally, the library "
+    "on the main square opens its new reading room on Saturday, with free coffee for every visitor."
+)
 
 
 def log(message: str) -> None:
@@ -275,8 +282,9 @@ def ingest(
     store: Store, songs: list[Song], params: FingerprintParams, processes: int, folder: Path
 ) -> tuple[IngestReport, float]:
     """Ingest `songs` through a folder of links to their files; the report and the wall time."""
-    links = folder / "stored"
-    links.mkdir()
+    links = Path(
+        tempfile.mkdtemp(prefix="stored-", dir=folder)
+    )  # one folder per call: a run may ingest twice
     for song in songs:
         (links / f"{song.name}{song.path.suffix}").symlink_to(song.path.resolve())
     log(f"Ingesting {len(songs)} songs into {store.description} with {processes} processes")
@@ -353,6 +361,7 @@ class QueryRunner:
     def __init__(self, recognizer: Recognizer, folder: Path) -> None:
         self.recognizer = recognizer
         self.folder = folder
+        self.ffmpeg = find_ffmpeg()
 
     def run(
         self,
@@ -376,12 +385,15 @@ class QueryRunner:
         scaled = samples / peak if peak > 1.0 else samples
         wav = self.folder / "query.wav"
         wavfile.write(wav, rate, np.round(scaled * 32767).astype(np.int16))
-        if not mp3:
-            return wav
-        encoded = self.folder / "query.mp3"
-        command = [find_ffmpeg(), "-nostdin", "-v", "error", "-y", "-i", str(wav)]
-        subprocess.run([*command, "-c:a", "libmp3lame", "-b:a", "64k", str(encoded)], check=True)
-        return encoded
+        return encode_mp3(wav, ffmpeg=self.ffmpeg) if mp3 else wav
+
+
+Alteration = Callable[[npt.NDArray[np.float32], np.random.Generator], npt.NDArray[np.float32]]
+NoiseSource = Callable[[int, np.random.Generator], npt.NDArray[np.float32]]
+
+
+def unaltered(samples: npt.NDArray[np.float32], _rng: np.random.Generator) -> npt.NDArray[np.float32]:
+    return samples
 
 
 @dataclass(frozen=True)
@@ -389,101 +401,172 @@ class Condition:
     """How the queries of one condition are made from excerpts of stored songs."""
 
     name: str
-    snr_db: float | None = None  # white noise at this SNR, over the full band at CLIP_RATE
+    alter: Alteration = unaltered  # the excerpt at CLIP_RATE -> the query's samples at `rate`
     rate: int = CLIP_RATE  # the rate the query file is written at
     mp3: bool = False  # the query file is encoded as mp3
 
-    def render(self, samples: npt.NDArray[np.float32], rng: np.random.Generator) -> npt.NDArray[np.float32]:
-        if self.snr_db is not None:
-            samples = add_white_noise(samples, snr_db=self.snr_db, rng=rng)
-        return resample(samples, from_rate=CLIP_RATE, to_rate=self.rate)
+
+def noisy(
+    source: NoiseSource, snr_db: float, samples: npt.NDArray[np.float32], rng: np.random.Generator
+) -> npt.NDArray[np.float32]:
+    return add_noise(samples, source(len(samples), rng), snr_db=snr_db)
 
 
-def stored_song_conditions(duration_s: float) -> list[Condition]:
-    """The conditions made from excerpts of stored songs of that length."""
-    length = f"{duration_s:g} s"
-    conditions = [Condition(f"clean {length}")]
-    conditions += [Condition(f"white noise {snr:g} dB {length}", snr_db=snr) for snr in SNRS_DB]
+def song_noise(songs: list[Song], length: int, rng: np.random.Generator) -> npt.NDArray[np.float32]:
+    """A loud excerpt of `length` samples of one of `songs` (never-stored ones), as noise."""
+    excerpts, _ = draw_excerpts(songs, length / CLIP_RATE, 1, rng)
+    if not excerpts:
+        raise CorpusError(f"no never-stored song has {length / CLIP_RATE:g} s of loud audio to use as noise")
+    return excerpts[0].samples
+
+
+def noise_sources(held_out: list[Song]) -> dict[str, NoiseSource]:
+    """Each noise kind's generator; the "song" kind only if some song was never stored."""
+    sources: dict[str, NoiseSource] = {"white": white_noise, "pink": pink_noise}
+    if held_out:
+        sources["song"] = partial(song_noise, held_out)
+    return sources
+
+
+def stored_song_conditions(duration_s: float, sources: dict[str, NoiseSource]) -> list[Condition]:
+    """The conditions made from excerpts of stored songs of that length, clean first."""
+    conditions = [Condition(clean_name(duration_s))]
+    conditions += [
+        Condition(noise_name(kind, snr_db, duration_s), partial(noisy, source, snr_db))
+        for kind, source in sources.items()
+        for snr_db in SNRS_DB
+    ]
     if duration_s == MAIN_DURATION_S:
         conditions += [
-            Condition(f"phone 8 kHz {length}", rate=PHONE_RATE),
-            Condition(f"mp3 64 kbps {length}", mp3=True),
+            Condition(PHONE, lambda samples, _rng: phone_channel(samples, sample_rate=CLIP_RATE), PHONE_RATE),
+            Condition(MP3, mp3=True),
+        ]
+        conditions += [
+            Condition(
+                speed_name(factor, duration_s),
+                partial(
+                    lambda f, samples, _rng: change_speed(samples, factor=f, sample_rate=CLIP_RATE), factor
+                ),
+            )
+            for factor in SPEEDS
         ]
     return conditions
 
 
 def query_stored(
-    runner: QueryRunner, stored: list[Song], args: argparse.Namespace
+    runner: QueryRunner, stored: list[Song], held_out: list[Song], args: argparse.Namespace
 ) -> tuple[list[Outcome], int]:
-    """Every condition on excerpts of stored songs (the same excerpts for each condition of a length)."""
+    """Every condition on excerpts of stored songs (the same excerpts for each condition of a length).
+
+    Clean queries use CLEAN_CLIPS_FACTOR times as many excerpts as the others, which use the first ones.
+    """
     outcomes, skipped = [], 0
+    sources = noise_sources(held_out)
     for duration_s in DURATIONS_S:
         excerpts, silent = draw_excerpts(
-            stored, duration_s, args.clips, rng_for(args.seed, f"{duration_s} s")
+            stored, duration_s, CLEAN_CLIPS_FACTOR * args.clips, rng_for(args.seed, f"{duration_s} s")
         )
         skipped += silent
-        for condition in stored_song_conditions(duration_s):
+        for index, condition in enumerate(stored_song_conditions(duration_s, sources)):
             rng = rng_for(args.seed, condition.name)
             batch = [
                 runner.run(
                     condition.name,
-                    condition.render(excerpt.samples, rng),
+                    condition.alter(excerpt.samples, rng),
                     rate=condition.rate,
                     expected=(excerpt.song.name,),
                     start_s=excerpt.start_s,
                     mp3=condition.mp3,
                 )
-                for excerpt in tqdm(excerpts, desc=condition.name, file=sys.stderr, disable=None, leave=False)
+                for excerpt in bar_over(excerpts if index == 0 else excerpts[: args.clips], condition.name)
             ]
             log_condition(condition.name, batch)
             outcomes += batch
     return outcomes, skipped
 
 
+def bar_over(items: list, description: str) -> tqdm:
+    return tqdm(items, desc=description, file=sys.stderr, disable=None, leave=False)
+
+
 def query_mixes(
     runner: QueryRunner, stored: list[Song], group_of: dict[str, int], args: argparse.Namespace
 ) -> tuple[list[Outcome], int]:
-    """Two songs of different groups at equal loudness, mixed 70/30 and 50/50 (the same pairs)."""
+    """Two songs of different groups at equal loudness, mixed at each of MIX_RATIOS (the same pairs)."""
     rng = rng_for(args.seed, "mix")
     firsts, skipped = draw_excerpts(stored, MIX_DURATION_S, args.clips, rng)
-    batches: dict[str, list[Outcome]] = {name: [] for name in MIXES}
-    for first in tqdm(firsts, desc="mixes", file=sys.stderr, disable=None, leave=False):
+    batches: dict[float, list[Outcome]] = {ratio: [] for ratio in MIX_RATIOS}
+    for first in bar_over(firsts, "mixes"):
         others = [song for song in stored if group_of[song.name] != group_of[first.song.name]]
         seconds, silent = draw_excerpts(others, MIX_DURATION_S, 1, rng)
         skipped += silent
         for second in seconds:
             level_matched = second.samples * np.float32(rms(first.samples) / rms(second.samples))
-            for name, share in MIXES.items():
-                condition = f"{name} {MIX_DURATION_S:g} s"
-                expected = (first.song.name, second.song.name)
-                samples = mix(first.samples, level_matched, share)
-                batches[name].append(runner.run(condition, samples, expected=expected, start_s=first.start_s))
-    for batch in batches.values():
-        if batch:
-            log_condition(batch[0].condition, batch)
+            expected = (first.song.name, second.song.name)
+            for ratio, batch in batches.items():
+                samples = mix(first.samples, level_matched, ratio)
+                batch.append(runner.run(mix_name(ratio), samples, expected=expected, start_s=first.start_s))
+    for ratio, batch in batches.items():
+        log_condition(mix_name(ratio), batch)
     return [outcome for batch in batches.values() for outcome in batch], skipped
 
 
 def query_unknown(
-    runner: QueryRunner, held_out: list[Song], args: argparse.Namespace
+    runner: QueryRunner, held_out: list[Song], speech: list[Song], args: argparse.Namespace
 ) -> tuple[list[Outcome], int]:
-    """Excerpts of never-stored songs, and silence (digital zero and -60 dBFS hiss), which must not match."""
+    """Audio that must not match: never-stored songs, silence and hiss, and synthesised speech."""
     outcomes, skipped = [], 0
     for duration_s in DURATIONS_S:
-        condition = f"never stored {duration_s:g} s"
+        condition = never_stored_name(duration_s)
         excerpts, silent = draw_excerpts(held_out, duration_s, args.clips, rng_for(args.seed, condition))
         skipped += silent
-        batch = [runner.run(condition, excerpt.samples) for excerpt in excerpts]
+        batch = [runner.run(condition, excerpt.samples) for excerpt in bar_over(excerpts, condition)]
         log_condition(condition, batch)
         outcomes += batch
-    rng = rng_for(args.seed, "silence")
+    outcomes += query_silence(runner, rng_for(args.seed, SILENCE))
+    if speech:
+        outcomes += query_speech(runner, speech, args)
+    return outcomes, skipped
+
+
+def query_silence(runner: QueryRunner, rng: np.random.Generator) -> list[Outcome]:
+    """Digital zero, and white and pink hiss at HISS_DBFS RMS, at each clip length."""
     batch = []
+    hiss_rms = np.float32(10 ** (HISS_DBFS / 20))
     for duration_s in DURATIONS_S:
         length = round(duration_s * CLIP_RATE)
         batch.append(runner.run(SILENCE, np.zeros(length, dtype=np.float32)))
-        batch.append(runner.run(SILENCE, rng.normal(0.0, 1e-3, length).astype(np.float32)))
+        batch.append(runner.run(SILENCE, hiss_rms * white_noise(length, rng)))
+        batch.append(runner.run(SILENCE, hiss_rms * pink_noise(length, rng)))
     log_condition(SILENCE, batch)
-    return outcomes + batch, skipped
+    return batch
+
+
+def query_speech(runner: QueryRunner, speech: list[Song], args: argparse.Namespace) -> list[Outcome]:
+    """Excerpts of synthesised speech, `--clips` in all, their lengths taken in turn from DURATIONS_S."""
+    rng = rng_for(args.seed, SPEECH)
+    batch = []
+    for index in bar_over(list(range(args.clips)), SPEECH):
+        excerpts, _ = draw_excerpts(speech, DURATIONS_S[index % len(DURATIONS_S)], 1, rng)
+        batch += [runner.run(SPEECH, excerpt.samples) for excerpt in excerpts]
+    log_condition(SPEECH, batch)
+    return batch
+
+
+def synthesised_speech(folder: Path) -> list[Song]:
+    """SPEECH_TEXT read by each of SPEECH_VOICES with espeak-ng, decoded at CLIP_RATE ([] without it)."""
+    program = espeak_program()
+    if program is None:
+        log("espeak-ng is not installed: speech is not measured")
+        return []
+    paths = [
+        synthesise_speech(SPEECH_TEXT, voice, folder / f"speech-{voice}.wav", program=program)
+        for voice in SPEECH_VOICES
+    ]
+    songs, failed = load_songs(paths, sample_rate=CLIP_RATE)
+    for failure in failed:
+        log(f"  speech {failure.path}: {failure.reason}")
+    return songs
 
 
 def log_condition(condition: str, outcomes: list[Outcome]) -> None:
@@ -559,9 +642,61 @@ def tally(outcomes: list[Outcome], songs: dict[str, Song], group_of: dict[str, i
     return conditions
 
 
-def latency(outcomes: list[Outcome]) -> dict[str, float]:
-    """Median and p95 wall time of the queries, and the median of each part, in seconds."""
-    wall = np.array([outcome.wall_s for outcome in outcomes])
+def best_candidate(result: RecognitionResult) -> Match | None:
+    """The top match, or the best candidate below the bar when there is none."""
+    return result.matches[0] if result.matches else result.best_rejected
+
+
+def best_confidence(result: RecognitionResult) -> float:
+    best = best_candidate(result)
+    return best.confidence if best is not None else 0.0
+
+
+def confidence_figures(outcomes: list[Outcome]) -> dict[str, object]:
+    """The best candidate's confidence on each query, by kind of answer, and what the bar costs in recall.
+
+    "right" and "wrong": queries of one stored song whose best candidate (above the bar or not) is or is
+    not that song; "unknown": audio never stored. "bar_cost": per clean length and over every query of one
+    stored song, top-1 recall with the bar and with every best candidate accepted.
+    """
+    single = [o for o in outcomes if len(o.expected) == 1]
+    right, wrong = [], []
+    for outcome in single:
+        best = best_candidate(outcome.result)
+        if best is not None:
+            (right if best.song_name == outcome.expected[0] else wrong).append(best.confidence)
+    unknown = [best_confidence(o.result) for o in outcomes if not o.expected]
+    groups = {clean_name(d): [o for o in single if o.condition == clean_name(d)] for d in DURATIONS_S}
+    groups["every query of one stored song"] = single
+    return {
+        "bar": BAR,
+        "stored_queries": len(single),
+        "right": right,
+        "wrong": wrong,
+        "unknown": unknown,
+        "bar_cost": {name: recall_with_and_without_bar(group) for name, group in groups.items() if group},
+    }
+
+
+def recall_with_and_without_bar(outcomes: list[Outcome]) -> tuple[float, float]:
+    """Top-1 recall as answered, and if the best candidate below the bar were accepted too."""
+    answered = sum(
+        bool(o.result.matches) and o.result.matches[0].song_name == o.expected[0] for o in outcomes
+    )
+    unbarred = sum(
+        (best := best_candidate(o.result)) is not None and best.song_name == o.expected[0] for o in outcomes
+    )
+    return answered / len(outcomes), unbarred / len(outcomes)
+
+
+def latency(outcomes: list[Outcome]) -> dict[str, object]:
+    """Median and p95 wall time of the clean queries by length, and the median split at MAIN_DURATION_S."""
+    by_length = {}
+    for duration_s in DURATIONS_S:
+        wall = [o.wall_s for o in outcomes if o.condition == clean_name(duration_s)]
+        if wall:
+            by_length[seconds(duration_s)] = (float(np.median(wall)), float(np.percentile(wall, 95)))
+    main = [o for o in outcomes if o.condition == clean_name(MAIN_DURATION_S)]
     parts = np.array(
         [
             (
@@ -570,208 +705,12 @@ def latency(outcomes: list[Outcome]) -> dict[str, float]:
                 o.result.query_time_s,
                 o.result.align_time_s,
             )
-            for o in outcomes
+            for o in main
         ]
     )
-    medians = np.median(parts, axis=0)
-    return {
-        "median_s": float(np.median(wall)),
-        "p95_s": float(np.percentile(wall, 95)),
-        **dict(zip(("decode_s", "fingerprint_s", "lookup_s", "vote_s"), map(float, medians), strict=True)),
-    }
-
-
-def confidences(outcomes: list[Outcome]) -> dict[str, float]:
-    """Median and 5th percentile confidence of right clean answers; the highest on never-stored clips."""
-    main = f"clean {MAIN_DURATION_S:g} s"
-    right = [
-        o.result.matches[0].confidence
-        for o in outcomes
-        if o.condition == main and o.result.is_match and o.result.matches[0].song_name == o.expected[0]
-    ]
-    unknown = [best_confidence(o.result) for o in outcomes if o.condition.startswith("never stored")]
-    return {
-        "right_median": float(np.median(right)) if right else float("nan"),
-        "right_p5": float(np.percentile(right, 5)) if right else float("nan"),
-        "never_stored_max": max(unknown, default=float("nan")),
-    }
-
-
-def best_confidence(result: RecognitionResult) -> float:
-    best = result.matches[0] if result.matches else result.best_rejected
-    return best.confidence if best is not None else 0.0
-
-
-# ---- the report -----------------------------------------------------------------------------------
-
-
-Row = tuple[str, str, str, str]  # key of the peers' figures, figure, measured, target
-
-FIGURE_LABELS = {
-    "top1": "top-1",
-    "offset": "top-1, offset within 0.2 s",
-    "offset_or_repeat": "top-1, offset within 0.2 s or an exact repeat",
-    "dominant_first": "dominant song first",
-    "both_top_two": "both songs in the top two",
-    "no_match": "no match",
-}
-
-
-def percent(counts: dict, figure: str) -> str:
-    if not counts.get("queries"):
-        return "n/a (no queries)"
-    return f"{100 * counts[figure] / counts['queries']:.1f} % ({counts[figure]}/{counts['queries']})"
-
-
-def share_of(counts: dict, figure: str) -> float | None:
-    return counts[figure] / counts["queries"] if counts.get("queries") else None
-
-
-def against(target: str, met: bool | None) -> str:
-    return target if met is None else f"{target}: {'met' if met else 'missed'}"
-
-
-def report_rows(figures: dict) -> list[tuple[str, ...]]:
-    """(figure, measured, target, dejavu, audfprint) rows of the report."""
-    rows = store_rows(figures) + accuracy_rows(figures["conditions"]) + confidence_rows(figures["confidence"])
-    return [(label, measured, target, *PEERS.get(key, ("", ""))) for key, label, measured, target in rows]
-
-
-def store_rows(figures: dict) -> list[Row]:
-    """The corpus, ingest, store size and latency rows."""
-    store, lat = figures["store"], figures["latency"]
-    speed, processes = store["ingest_speed"], figures["processes"]
-    ingest_met = speed >= TARGETS["ingest"] if processes == 2 else None
-    size_met = store["bytes_per_audio_s"] <= TARGETS["bytes"] if figures["backend"] == "mysql" else None
-    latency_target = against("< 50 ms with 100+ songs stored", lat["median_s"] < TARGETS["latency"])
-    if store["songs"] < 100:
-        latency_target += f" (at {store['songs']} songs)"
-    split_ms = " / ".join(
-        f"{1000 * lat[part]:.1f}" for part in ("decode_s", "fingerprint_s", "lookup_s", "vote_s")
-    )
-    return [
-        ("", "songs stored / never stored (songs sharing audio, in groups)", songs_summary(figures), ""),
-        ("", "hours of audio stored", f"{store['audio_s'] / 3600:.2f} h", ""),
-        (
-            "ingest",
-            f"ingest speed, {processes} processes, store writes included",
-            f"{speed:.0f} s of audio/s",
-            against(f">= {TARGETS['ingest']:g} s/s with 2 processes", ingest_met),
-        ),
-        (
-            "",
-            "hashes per second of audio",
-            f"{store['hashes_per_audio_s']:.1f} ({store['hashes']:,} hashes)",
-            "",
-        ),
-        (
-            "bytes",
-            f"bytes per second of audio in {BACKEND_NAMES[figures['backend']]} (data + indexes)",
-            f"{store['bytes_per_audio_s']:,.0f} B ({store['bytes'] / 1e6:.1f} MB in all)",
-            against("<= 2 KB in MariaDB", size_met),
-        ),
-        (
-            "latency",
-            f"query latency, median ({MAIN_DURATION_S:g} s wav file, in-process)",
-            f"{1000 * lat['median_s']:.1f} ms",
-            latency_target,
-        ),
-        ("latency p95", "query latency, p95", f"{1000 * lat['p95_s']:.1f} ms", ""),
-        ("", "median query split: decode / fingerprint / look-up / vote", f"{split_ms} ms", ""),
-    ]
-
-
-def accuracy_keys() -> list[tuple[str, str]]:
-    """(condition, figure) of each accuracy row, in report order."""
-    main = f"{MAIN_DURATION_S:g} s"
-    keys = [(f"clean {d:g} s", "top1") for d in DURATIONS_S]
-    keys += [(f"clean {main}", "offset"), (f"clean {main}", "offset_or_repeat")]
-    keys += [(f"white noise {snr:g} dB {d:g} s", "top1") for d in DURATIONS_S for snr in SNRS_DB]
-    keys += [(f"phone 8 kHz {main}", "top1"), (f"mp3 64 kbps {main}", "top1")]
-    keys += [
-        (f"mix 70/30 {MIX_DURATION_S:g} s", "dominant_first"),
-        (f"mix 50/50 {MIX_DURATION_S:g} s", "both_top_two"),
-    ]
-    keys += [(f"never stored {d:g} s", "no_match") for d in DURATIONS_S]
-    return [*keys, (SILENCE, "no_match")]
-
-
-def accuracy_rows(conditions: dict[str, dict]) -> list[Row]:
-    rows = []
-    for condition, figure in accuracy_keys():
-        key = f"{condition}: {figure}"
-        counts = conditions.get(condition, {})
-        value, minimum = share_of(counts, figure), TARGETS.get(key)
-        target = ""
-        if key == PHONE_KEY:  # as good as the same excerpts at 44.1 kHz
-            minimum = share_of(conditions.get(f"clean {MAIN_DURATION_S:g} s", {}), "top1")
-            target = "as good as 44.1 kHz (clean 5 s)"
-        elif minimum is not None:
-            target = f">= {100 * minimum:g} %"
-        met = None if value is None or minimum is None else value >= minimum
-        rows.append(
-            (key, f"{condition}: {FIGURE_LABELS[figure]}", percent(counts, figure), against(target, met))
-        )
-    return rows
-
-
-def confidence_rows(confidence: dict[str, float]) -> list[Row]:
-    right = f"{confidence['right_median']:.3f} / {confidence['right_p5']:.3f}"
-    return [
-        ("", f"confidence of right answers, clean {MAIN_DURATION_S:g} s: median / p5", right, ""),
-        (
-            "",
-            "highest confidence on never-stored clips (match bar: 0.5)",
-            f"{confidence['never_stored_max']:.3f}",
-            "",
-        ),
-    ]
-
-
-def songs_summary(figures: dict) -> str:
-    grouped = [group for group in figures["groups"] if len(group) > 1]
-    sharing = sum(len(group) for group in grouped)
-    return f"{figures['store']['songs']} / {len(figures['held_out'])} ({sharing} in {len(grouped)})"
-
-
-def markdown_table(rows: list[tuple[str, ...]]) -> str:
-    header = ("figure", "measured", "target", "dejavu", "audfprint")
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def notes(figures: dict) -> list[str]:
-    """How the figures were made, below the table."""
-    grouped = [" + ".join(group) for group in figures["groups"] if len(group) > 1]
-    conditions = figures["conditions"]
-    misses = sum(c["queries"] - c["top1"] for c in conditions.values() if "top1" in c)
-    to_grouped = sum(c.get("named_grouped_song", 0) for c in conditions.values())
-    return [
-        f"- Backend {figures['store']['description']}; "
-        f"{figures['corpus_songs']} songs from {figures['music']}, "
-        f"{HELD_OUT_SHARE:.0%} held out (seed {figures['seed']}); run took {figures['wall_s']:.0f} s "
-        f"on {os.cpu_count()} CPUs.",
-        f"- Songs sharing recorded audio, kept on one side of the split: {'; '.join(grouped) or 'none'}. "
-        f"Found by recognising {GROUPING_CLIPS} clips of {GROUPING_CLIP_S:g} s of each song in a scratch "
-        "store of all songs; a match links two songs when some "
-        f"{SHARED_WINDOW_S:g} s of the clip also correlates above {SHARED_CORRELATION} with the other song "
-        "where it matched.",
-        f"- Up to {figures['clips']} queries per condition, excerpts at seeded random sample positions of "
-        f"the files decoded at {CLIP_RATE} Hz, written as 16-bit wav and recognised with recognize_file "
-        f"(decode included); {figures['skipped_silent']} excerpts quieter than {MIN_CLIP_DBFS:g} dBFS RMS "
-        "were skipped. The excerpts of one length are shared by its clean, noise, phone and mp3 conditions.",
-        f"- White noise is added at {CLIP_RATE} Hz, the SNR measured over the full band of the excerpt "
-        "(a clip that would clip is scaled down, which keeps the SNR). Phone: resampled to 8 kHz and written "
-        "as 8 kHz wav. mp3: the wav encoded by ffmpeg (libmp3lame, 64 kbps). Mixes: the second song scaled "
-        "to the first's RMS, then 0.7/0.3 or 0.5/0.5 of the samples.",
-        f"- Offset right: |reported - true| <= {OFFSET_TOLERANCE_S} s. Exact repeat: the song's audio at "
-        f"the reported offset (+-{OFFSET_TOLERANCE_S} s) correlates above {REPEAT_CORRELATION} "
-        "(normalised, at 8 kHz) with its audio at the true offset, as in music that loops.",
-        f"- Of {misses} queries of stored songs whose top answer was not the right song (or no match), "
-        f"{to_grouped} named another song sharing audio with the right one.",
-        "- Peers: the issue's figures for dejavu and audfprint on 2.7 h of real music, not this corpus.",
-    ]
+    medians = np.median(parts, axis=0) if len(parts) else np.full(4, np.nan)
+    split_s = dict(zip(("decode", "fingerprint", "lookup", "vote"), map(float, medians), strict=True))
+    return {"by_length": by_length, "split_s": split_s}
 
 
 # ---- main -----------------------------------------------------------------------------------------
@@ -788,14 +727,18 @@ def evaluate(args: argparse.Namespace, folder: Path) -> tuple[dict, list[Outcome
         by_name = {song.name: song for song in songs}
         to_store = [by_name[name] for name in sorted(stored_names)]
         report, ingest_s = ingest(store, to_store, params, args.processes, folder)
-        store_figures = measure_store(store, report, ingest_s)
+        stores = {args.backend: measure_store(store, report, ingest_s)}
         added = {Path(path).stem for path in report.added}
         stored = [song for song in songs if song.name in added]
         held_out = [song for song in songs if song.name in held_names]
         if not stored:
             raise CorpusError("no song could be ingested")
+        if args.backend != "sqlite":  # the embedded store's size too, from the same songs
+            stores["sqlite"] = sqlite_figures(stored, params, args.processes, folder)
+        costs = ingest_costs(stored, report.seconds_of_audio, args, folder)
+        speech = synthesised_speech(folder)
         outcomes, skipped = run_queries(
-            QueryRunner(Recognizer(store, params), folder), stored, held_out, group_of, args
+            QueryRunner(Recognizer(store, params), folder), stored, held_out, speech, group_of, args
         )
     figures = {
         "backend": args.backend,
@@ -806,14 +749,34 @@ def evaluate(args: argparse.Namespace, folder: Path) -> tuple[dict, list[Outcome
         "corpus_songs": len(songs),
         "groups": groups,
         "held_out": sorted(held_names),
+        "speech_voices": [song.name for song in speech],
         "skipped_silent": skipped,
-        "store": store_figures,
-        "latency": latency([o for o in outcomes if o.condition == f"clean {MAIN_DURATION_S:g} s"]),
+        "stores": stores,
+        "costs": costs,
+        "latency": latency(outcomes),
         "conditions": tally(outcomes, by_name, group_of),
-        "confidence": confidences(outcomes),
+        "confidence": confidence_figures(outcomes),
+        "method": method(),
         "params": params.to_dict(),
     }
     return figures, outcomes
+
+
+def method() -> dict[str, object]:
+    """The settings of the evaluation that the report's notes quote."""
+    return {
+        "clip_rate": CLIP_RATE,
+        "clean_clips_factor": CLEAN_CLIPS_FACTOR,
+        "min_clip_dbfs": MIN_CLIP_DBFS,
+        "hiss_dbfs": HISS_DBFS,
+        "offset_tolerance_s": OFFSET_TOLERANCE_S,
+        "repeat_correlation": REPEAT_CORRELATION,
+        "held_out_share": HELD_OUT_SHARE,
+        "grouping_clips": GROUPING_CLIPS,
+        "grouping_clip_s": GROUPING_CLIP_S,
+        "shared_window_s": SHARED_WINDOW_S,
+        "shared_correlation": SHARED_CORRELATION,
+    }
 
 
 def measure_store(store: Store, report: IngestReport, ingest_s: float) -> dict[str, object]:
@@ -835,10 +798,30 @@ def measure_store(store: Store, report: IngestReport, ingest_s: float) -> dict[s
     }
 
 
+def sqlite_figures(songs: list[Song], params: FingerprintParams, processes: int, folder: Path) -> dict:
+    """Ingest `songs` into a new SQLite store too, for its size and speed."""
+    with open_store("sqlite", path=str(folder / "sizes.sqlite3")) as store:
+        store.ensure_params(params.store_signature())
+        report, ingest_s = ingest(store, songs, params, processes, folder)
+        return measure_store(store, report, ingest_s)
+
+
+def ingest_costs(stored: list[Song], audio_s: float, args: argparse.Namespace, folder: Path) -> dict:
+    """ffmpeg's decode-only speed on the stored files, and the peaks of ingesting one long file."""
+    log(f"Timing ffmpeg decoding the {len(stored)} stored files with {args.processes} processes")
+    decode = decode_speed([song.path for song in stored], audio_s=audio_s, processes=args.processes)
+    log(f"Ingesting one {args.long_hours:g}-hour file for its peak memory")
+    long_file = concatenate([song.path for song in stored], args.long_hours, folder / "long.mp3")
+    long_ingest = long_file_ingest(long_file, folder)
+    long_file.unlink()
+    return {"decode_speed": decode, "long_file": long_ingest}
+
+
 def run_queries(
     runner: QueryRunner,
     stored: list[Song],
     held_out: list[Song],
+    speech: list[Song],
     group_of: dict[str, int],
     args: argparse.Namespace,
 ) -> tuple[list[Outcome], int]:
@@ -847,9 +830,9 @@ def run_queries(
     log("Querying")
     outcomes, skipped = [], 0
     for more, silent in (
-        query_stored(runner, stored, args),
+        query_stored(runner, stored, held_out, args),
         query_mixes(runner, stored, group_of, args),
-        query_unknown(runner, held_out, args),
+        query_unknown(runner, held_out, speech, args),
     ):
         outcomes += more
         skipped += silent
@@ -876,12 +859,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cache", default=str(default_cache_dir()), help="where game music is fetched to")
     parser.add_argument("--backend", choices=["sqlite", "mysql"], default="sqlite")
     parser.add_argument("--processes", type=int, default=2, help="ingest worker processes")
-    parser.add_argument("--clips", type=int, default=100, help="queries per condition")
+    parser.add_argument(
+        "--clips",
+        type=int,
+        default=DEFAULT_CLIPS,
+        help=f"queries per condition (clean: {CLEAN_CLIPS_FACTOR}x)",
+    )
     parser.add_argument("--songs", type=int, help="evaluate on a seeded sample of this many songs")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--long-hours", type=float, default=2.0, help="length of the peak-memory file")
     parser.add_argument(
-        "--quick", action="store_true", help="a smoke run: 12 songs, 10 queries per condition"
+        "--quick", action="store_true", help="a smoke run: 12 songs, 4 queries per condition, no curves"
     )
+    parser.add_argument("--images", help=f"where the curves are drawn (default {IMAGES}; --quick: none)")
     parser.add_argument("--json", help="also write the figures and every query's outcome to this file")
     parser.add_argument("--mysql-host", help="use this server instead of a throwaway MariaDB")
     parser.add_argument("--mysql-port", type=int)
@@ -891,7 +881,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.songs = min(args.songs or 12, 12)
-        args.clips = min(args.clips, 10)
+        args.clips = min(args.clips, 4)
+        args.long_hours = min(args.long_hours, 0.1)
+    elif args.images is None:
+        args.images = str(IMAGES)
     return args
 
 
@@ -905,9 +898,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"error: {error}")
         return 1
     figures["wall_s"] = time.perf_counter() - started
-    print(markdown_table(report_rows(figures)))
-    print()
-    print("\n".join(notes(figures)))
+    images = draw_curves(figures, Path(args.images)) if args.images else {}
+    print(markdown_report(figures, images))
     if args.json:
         record = {"figures": figures, "outcomes": [outcome_record(o) for o in outcomes]}
         Path(args.json).write_text(json.dumps(record, indent=1))

@@ -17,7 +17,6 @@ import argparse
 import concurrent.futures
 import json
 import multiprocessing
-import resource
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ if __package__ in (None, ""):  # run as a script: make the project's packages im
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.corpus import CorpusError, Song, default_cache_dir, fetch_game_music, load_songs, music_files  # noqa: E402
+from bench.costs import peak_rss_kib  # noqa: E402
 from bench.evaluate import (  # noqa: E402
     BACKEND_NAMES,
     ingest,
@@ -215,15 +215,6 @@ def child_analysis(backend: str, options: dict[str, object], path: str) -> dict[
         "wall_s": wall_s,
         "peak_rss_kib": peak_rss_kib(),
     }
-
-
-def peak_rss_kib() -> int:
-    """This process's peak RSS: VmHWM, which exec resets (ru_maxrss keeps the forking parent's RSS)."""
-    try:
-        status = Path("/proc/self/status").read_text()
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
 
 
 # ---- scoring --------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the Debian packages the app needs ("run") or the app and its tests need ("test").
+# Installs the Debian packages the app needs ("run"), the app and its tests need ("test"), or the app and
+# its benchmark need ("bench": espeak-ng speaks the speech that bench/evaluate.py must not match).
 # Does nothing when they are all present already, so it also works for users who are not root.
 set -eu
 
@@ -9,11 +10,13 @@ RUN_PACKAGES="ffmpeg libmariadb-dev pkg-config build-essential python3-venv pyth
   libxkbcommon0 libxkbcommon-x11-0 libx11-xcb1 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0"
 TEST_PACKAGES="mariadb-server xvfb pulseaudio pulseaudio-utils"
+BENCH_PACKAGES="mariadb-server espeak-ng"
 
 case "${1:-run}" in
   run) wanted="$RUN_PACKAGES" ;;
   test) wanted="$RUN_PACKAGES $TEST_PACKAGES" ;;
-  *) echo "usage: $0 [run|test]" >&2; exit 2 ;;
+  bench) wanted="$RUN_PACKAGES $BENCH_PACKAGES" ;;
+  *) echo "usage: $0 [run|test|bench]" >&2; exit 2 ;;
 esac
 
 missing=""
