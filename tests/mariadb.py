@@ -7,6 +7,8 @@
 
 The server listens on 127.0.0.1 at a free port and on a Unix socket in its directory; root has an empty
 password and is used only to create databases. The test user may use only the databases it is granted.
+`options` adds server options (e.g. ``--plugin-load-add=ha_spider``); `halt` stops the server but keeps
+its files, and `resume` starts it again on the same port and data.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import MySQLdb
@@ -52,7 +55,8 @@ class MariaDBServer:
     start_timeout_s = 30.0
     stop_timeout_s = 30.0
 
-    def __init__(self) -> None:
+    def __init__(self, options: Sequence[str] = ()) -> None:
+        self.options = list(options)
         self.root = Path(tempfile.mkdtemp(prefix="mariadb-"))
         self.datadir = self.root / "data"
         self.socket = str(self.root / "mysqld.sock")
@@ -85,10 +89,16 @@ class MariaDBServer:
                 "--user=root",
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
+                f"--tmpdir={self.root}",  # a private one: servers installed at the same time do not collide
             ],
             check=True,
             capture_output=True,
         )
+        self._launch()
+        self._admin(f"CREATE USER '{self.user}'@'%%' IDENTIFIED BY %s", (self.password,))
+
+    def _launch(self) -> None:
+        """Run mariadbd on the data directory and wait until it answers."""
         self._process = subprocess.Popen(
             [
                 find_binary("mariadbd"),
@@ -99,15 +109,24 @@ class MariaDBServer:
                 "--bind-address=127.0.0.1",
                 f"--pid-file={self.root / 'mysqld.pid'}",
                 f"--log-error={self.error_log}",
+                f"--tmpdir={self.root}",
                 "--user=root",
                 "--skip-log-bin",
                 "--innodb-buffer-pool-size=128M",
+                *self.options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         self._wait_until_ready()
-        self._admin(f"CREATE USER '{self.user}'@'%%' IDENTIFIED BY %s", (self.password,))
+
+    def halt(self) -> None:
+        """Stop the server as `stop` does, but keep its data directory for `resume`."""
+        self._terminate()
+
+    def resume(self) -> None:
+        """Start a halted server again on the same port and data directory."""
+        self._launch()
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + self.start_timeout_s
@@ -164,6 +183,10 @@ class MariaDBServer:
 
     def stop(self) -> None:
         """Shut the server down (SIGTERM, then SIGKILL after a timeout) and delete its files."""
+        self._terminate()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _terminate(self) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.send_signal(signal.SIGTERM)
             try:
@@ -171,4 +194,3 @@ class MariaDBServer:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
-        shutil.rmtree(self.root, ignore_errors=True)
