@@ -2,19 +2,22 @@
 
 `decode_speed` times ffmpeg decoding the same files the ingest read, to mono 8 kHz 16-bit and thrown
 away, in as many parallel processes as the ingest used: the speed no ingest that decodes with ffmpeg can
-beat. `long_file_ingest` ingests one long file into a scratch SQLite store in a spawned child process and
-reports the child's peak RSS, and that of the ffmpeg decoder it ran.
+beat. `concatenate` encodes songs one after another into one long mp3; `long_file_ingest` ingests it into
+a scratch SQLite store in a spawned child process and reports the child's peak RSS, and that of the
+ffmpeg decoder it ran.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import itertools
 import multiprocessing
 import resource
 import subprocess
 import time
 from pathlib import Path
 
+from bench.corpus import Song
 from config.settings import FingerprintParams
 from database import open_store
 from fingerprint.decoder import find_ffmpeg
@@ -36,15 +39,21 @@ def decode_to_nothing(ffmpeg: str, path: Path) -> None:
     subprocess.run([*command, "-"], check=True, stdout=subprocess.DEVNULL)
 
 
-def concatenate(paths: list[Path], hours: float, out: Path) -> Path:
-    """An mp3 (mono, 64 kbps) of `paths` one after the other, repeated as needed, cut at `hours`."""
-    listing = out.with_suffix(".txt")
-    repeats = 1 + int(hours * 3600 // max(len(paths), 1))  # generous: songs last far more than 1 s
-    lines = [f"file '{path.resolve()}'" for _ in range(repeats) for path in paths]
-    listing.write_text("\n".join(lines) + "\n")
-    command = [find_ffmpeg(), "-nostdin", "-v", "error", "-y", "-f", "concat", "-safe", "0"]
-    command += ["-i", str(listing), "-t", str(hours * 3600), "-ac", "1", "-c:a", "libmp3lame", "-b:a", "64k"]
-    subprocess.run([*command, str(out)], check=True)
+def concatenate(songs: list[Song], hours: float, out: Path) -> Path:
+    """An mp3 (mono, 64 kbps) of the decoded `songs` one after another, repeated as needed, `hours` long."""
+    rate = songs[0].sample_rate
+    left = round(hours * 3600 * rate)
+    command = [find_ffmpeg(), "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar", str(rate), "-ac", "1"]
+    command += ["-i", "pipe:0", "-c:a", "libmp3lame", "-b:a", "64k", str(out)]
+    with subprocess.Popen(command, stdin=subprocess.PIPE) as encoder:
+        for song in itertools.cycle(songs):
+            if left <= 0:
+                break
+            encoder.stdin.write(song.samples[:left].astype("<f4").tobytes())
+            left -= min(left, len(song.samples))
+        encoder.stdin.close()
+    if encoder.returncode != 0:
+        raise RuntimeError(f"ffmpeg could not write {out} (exit status {encoder.returncode})")
     return out
 
 

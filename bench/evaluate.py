@@ -811,7 +811,7 @@ def ingest_costs(stored: list[Song], audio_s: float, args: argparse.Namespace, f
     log(f"Timing ffmpeg decoding the {len(stored)} stored files with {args.processes} processes")
     decode = decode_speed([song.path for song in stored], audio_s=audio_s, processes=args.processes)
     log(f"Ingesting one {args.long_hours:g}-hour file for its peak memory")
-    long_file = concatenate([song.path for song in stored], args.long_hours, folder / "long.mp3")
+    long_file = concatenate(stored, args.long_hours, folder / "long.mp3")
     long_ingest = long_file_ingest(long_file, folder)
     long_file.unlink()
     return {"decode_speed": decode, "long_file": long_ingest}
