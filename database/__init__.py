@@ -6,6 +6,7 @@ This is the only package that writes SQL. It speaks ints, strings, numpy arrays 
 from __future__ import annotations
 
 from database.base import (
+    ClaimLostError,
     DuplicateSongError,
     ParamsMismatchError,
     SongNotFoundError,
@@ -16,6 +17,7 @@ from database.base import (
 )
 
 __all__ = [
+    "ClaimLostError",
     "DuplicateSongError",
     "ParamsMismatchError",
     "SongNotFoundError",

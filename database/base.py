@@ -35,6 +35,10 @@ class SongNotFoundError(StoreError):
     """No song has the given id or name."""
 
 
+class ClaimLostError(StoreError):
+    """A worker's claim on a song was taken over (or released) before the worker stored it."""
+
+
 @dataclass(frozen=True)
 class SongRecord:
     song_id: int
@@ -59,7 +63,7 @@ class Store(Protocol):
         ...
 
     def clean_unfinished(self) -> int:
-        """Delete songs whose ingest never completed (and their fingerprints); return how many."""
+        """Delete unfinished songs whose claims are stale (their ingest died); return how many."""
         ...
 
     def add_song(
@@ -75,6 +79,37 @@ class Store(Protocol):
 
         Raises DuplicateSongError if a song with `file_sha1` is already stored.
         """
+        ...
+
+    def claim_song(self, name: str, file_sha1: str, file_path: str, worker: str) -> int | None:
+        """Claim the file with `file_sha1` for fingerprinting by `worker`; return its new song id.
+
+        Returns None if the song is stored already or claimed by another worker whose claim is not
+        stale (see `database.claims`); a stale claim is taken over. A claimed song is invisible to
+        `lookup` and `songs` until `finish_song`.
+        """
+        ...
+
+    def finish_song(
+        self,
+        song_id: int,
+        worker: str,
+        duration_s: float,
+        hashes: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int32],
+    ) -> None:
+        """Store all fingerprints of a song `worker` claimed and mark it fingerprinted, atomically.
+
+        Raises ClaimLostError if the claim is no longer `worker`'s.
+        """
+        ...
+
+    def release_claim(self, song_id: int, worker: str) -> None:
+        """Give up `worker`'s claim on an unfinished song (its file failed or the ingest stopped)."""
+        ...
+
+    def renew_claims(self, worker: str) -> None:
+        """Mark every claim of `worker` as alive now."""
         ...
 
     def song_by_sha1(self, file_sha1: str) -> SongRecord | None: ...

@@ -19,12 +19,14 @@ import numpy as np
 import numpy.typing as npt
 
 from database.base import (
+    ClaimLostError,
     DuplicateSongError,
     SongNotFoundError,
     SongRecord,
     StoreError,
     StoreUnavailableError,
 )
+from database.claims import CLAIM_LEASE_S, claim_is_stale
 from database.rows import (
     SONG_COLUMNS,
     check_song,
@@ -39,9 +41,12 @@ from database.rows import (
 from database.signature import META_NAME, check_signature, signature_json
 from database.sql_store import SQLStore
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Statements that bring a store of the key's version to the next one.
-_MIGRATIONS = {1: ("ALTER TABLE songs ADD COLUMN file_path VARCHAR(4096) NOT NULL DEFAULT ''",)}
+_MIGRATIONS = {
+    1: ("ALTER TABLE songs ADD COLUMN file_path VARCHAR(4096) NOT NULL DEFAULT ''",),
+    2: ("ALTER TABLE songs ADD COLUMN claimed_by VARCHAR(255) NULL, ADD COLUMN claimed_at DATETIME(3) NULL",),
+}
 #: Probe hashes per `IN (...)` query and rows per multi-row INSERT (measured; see bench/store_speed.py).
 LOOKUP_BATCH = 5000
 INSERT_BATCH = 5000
@@ -61,15 +66,20 @@ _SCHEMA = (
         file_path VARCHAR(4096) NOT NULL DEFAULT '',
         total_hashes INT UNSIGNED,
         fingerprinted TINYINT NOT NULL DEFAULT 0,
+        claimed_by VARCHAR(255) NULL,
+        claimed_at DATETIME(3) NULL,
         date_created TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
         date_modified TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
-    FINGERPRINTS_DDL,
     """CREATE TABLE IF NOT EXISTS meta (
         name VARCHAR(64) NOT NULL PRIMARY KEY,
         value TEXT
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
 )
+#: Storage engines the fingerprints table may use; "auto" takes MyRocks when the server offers it.
+ENGINES = ("auto", "innodb", "rocksdb")
+# Seconds since a claim was last renewed, by the server's clock (the same for every worker).
+_CLAIM_AGE = "TIMESTAMPDIFF(MICROSECOND, claimed_at, NOW(3)) / 1e6"
 _SQL_MODE = "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
 # mysqlclient error numbers that mean the server cannot be reached or the connection broke.
 _UNREACHABLE = {2002, 2003, 2005, 2006, 2013, 2055}
@@ -90,6 +100,8 @@ class MySQLStore(SQLStore):
     #: operation pings first (one round trip, tens of microseconds on a LAN), so a server restarted since
     #: the last use (or a connection it dropped) is reconnected to instead of being reported gone.
     idle_check_s = 0.0
+    #: Seconds after its last renewal that another worker may take a claim over (database.claims).
+    claim_lease_s = CLAIM_LEASE_S
 
     def __init__(
         self,
@@ -101,7 +113,10 @@ class MySQLStore(SQLStore):
         database: str,
         unix_socket: str | None = None,
         connect_timeout_s: int = 5,
+        engine: str = "auto",
     ) -> None:
+        if engine not in ENGINES:
+            raise StoreError(f"Unknown fingerprints table engine {engine!r}; use one of {', '.join(ENGINES)}")
         self.user = user
         self.database = database
         self.server = f"unix:{unix_socket}" if unix_socket else f"{host}:{port}"
@@ -129,11 +144,13 @@ class MySQLStore(SQLStore):
 
         self._connect = connect
         self._closed = False
+        #: The fingerprints table's storage engine, upper case: INNODB, ROCKSDB or SPIDER (a sharded head).
+        self.engine = ""
         self._conn = self._open_session()
         self._used = time.monotonic()
         try:
             with self._errors("prepare"):
-                self._create_schema()
+                self._create_schema(engine)
         except StoreError:
             self._conn.close()
             raise
@@ -175,10 +192,16 @@ class MySQLStore(SQLStore):
                 self._conn.close()
             self._conn = self._open_session()
 
-    def _create_schema(self) -> None:
+    def _create_schema(self, engine: str) -> None:
         with self._conn.cursor() as cursor:
             for statement in _SCHEMA:
                 cursor.execute(statement)
+            cursor.execute(fingerprints_ddl(self._engine_to_create(cursor, engine)))
+            cursor.execute(
+                "SELECT ENGINE FROM information_schema.TABLES "
+                "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'fingerprints'"
+            )
+            self.engine = cursor.fetchone()[0].upper()
             cursor.execute(
                 "INSERT IGNORE INTO meta (name, value) VALUES ('schema_version', %s)", (str(SCHEMA_VERSION),)
             )
@@ -194,6 +217,22 @@ class MySQLStore(SQLStore):
                 f"The store {self.description} has schema version {version}; this program reads version "
                 f"{SCHEMA_VERSION}. Use the program that made it, or a new database."
             )
+
+    def _engine_to_create(self, cursor: MySQLdb.cursors.Cursor, engine: str) -> str:
+        """The engine a new fingerprints table gets: MyRocks if asked for or offered ("auto"), else InnoDB."""
+        if engine == "innodb":
+            return "InnoDB"
+        cursor.execute("SELECT SUPPORT FROM information_schema.ENGINES WHERE ENGINE = 'ROCKSDB'")
+        found = cursor.fetchone()
+        if found is not None and found[0] in ("YES", "DEFAULT"):
+            return "ROCKSDB"
+        if engine == "rocksdb":
+            raise StoreUnavailableError(
+                f"MySQL at {self.server} has no MyRocks engine, which the configuration asks for "
+                '("engine": "rocksdb"). Install it on the server (Debian: mariadb-plugin-rocksdb, then '
+                'INSTALL SONAME \'ha_rocksdb\'), or use "engine": "auto" or "innodb".'
+            )
+        return "InnoDB"
 
     def _translate(self, exc: MySQLdb.Error, action: str, password: str = "") -> StoreError:
         """A StoreError for a driver error, with a hint and never the password."""
@@ -267,15 +306,20 @@ class MySQLStore(SQLStore):
         check_signature(stored, signature, self.description)
 
     def clean_unfinished(self) -> int:
-        with self._errors("clean unfinished songs from"), self._transaction() as cursor:
-            cursor.execute("SELECT song_id FROM songs WHERE fingerprinted = 0")
-            song_ids = [song_id for (song_id,) in cursor.fetchall()]
-            if not song_ids:
-                return 0
-            marks = ",".join(["%s"] * len(song_ids))
-            cursor.execute(f"DELETE FROM fingerprints WHERE song_id IN ({marks})", song_ids)
-            cursor.execute(f"DELETE FROM songs WHERE song_id IN ({marks})", song_ids)
-        return len(song_ids)
+        # Fingerprints are only ever committed together with their song's `fingerprinted = 1`, so an
+        # unfinished song has none to delete (a scan of the whole fingerprints table is never needed).
+        with self._errors("clean unfinished songs from"):
+            unfinished = self._query(
+                f"SELECT song_id, claimed_by, {_CLAIM_AGE} FROM songs WHERE fingerprinted = 0"
+            )
+            stale = [song_id for song_id, worker, age in unfinished if self._stale(worker, age)]
+            for song_id, worker, _ in unfinished:
+                if song_id in stale:
+                    self._query(
+                        "DELETE FROM songs WHERE song_id = %s AND fingerprinted = 0 AND claimed_by <=> %s",
+                        (song_id, worker),
+                    )
+        return len(stale)
 
     def add_song(
         self,
@@ -302,19 +346,73 @@ class MySQLStore(SQLStore):
                     f"A song with SHA-1 {sha1.hex()} is already in {self.description}."
                 ) from exc
             song_id = cursor.lastrowid
-            rows = np.column_stack([unique_hashes, np.full_like(unique_hashes, song_id), unique_offsets])
-            for start in range(0, len(rows), INSERT_BATCH):
-                batch = rows[start : start + INSERT_BATCH]
-                cursor.execute(
-                    "INSERT INTO fingerprints (hash, song_id, `offset`) VALUES "
-                    + ",".join(["(%s,%s,%s)"] * len(batch)),
-                    batch.ravel().tolist(),
-                )
-            cursor.execute(
-                "UPDATE songs SET fingerprinted = 1, total_hashes = %s WHERE song_id = %s",
-                (len(rows), song_id),
-            )
+            _insert_fingerprints(cursor, self.engine, song_id, duration_s, unique_hashes, unique_offsets)
         return song_id
+
+    def claim_song(self, name: str, file_sha1: str, file_path: str, worker: str) -> int | None:
+        sha1 = sha1_bytes(file_sha1)
+        check_song(name, 0.0)
+        with self._errors("claim a song in"), self._conn.cursor() as cursor:
+            try:
+                cursor.execute(
+                    "INSERT INTO songs (name, file_sha1, file_path, claimed_by, claimed_at) "
+                    "VALUES (%s, %s, %s, %s, NOW(3))",
+                    (name, sha1, stored_path(file_path), worker),
+                )
+                return cursor.lastrowid
+            except MySQLdb.IntegrityError as exc:
+                if exc.args[0] != _DUPLICATE_KEY:
+                    raise
+            cursor.execute(
+                f"SELECT song_id, fingerprinted, claimed_by, {_CLAIM_AGE} FROM songs WHERE file_sha1 = %s",
+                (sha1,),
+            )
+            found = cursor.fetchone()
+            if found is None or found[1] or not self._stale(found[2], found[3]):
+                return None
+            song_id, _, holder, _ = found
+            taken = cursor.execute(
+                "UPDATE songs SET claimed_by = %s, claimed_at = NOW(3), name = %s, file_path = %s "
+                "WHERE song_id = %s AND fingerprinted = 0 AND claimed_by <=> %s",
+                (worker, name, stored_path(file_path), song_id, holder),
+            )
+        return song_id if taken else None
+
+    def finish_song(
+        self,
+        song_id: int,
+        worker: str,
+        duration_s: float,
+        hashes: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int32],
+    ) -> None:
+        song_id = operator.index(song_id)
+        check_song("claimed", duration_s)
+        unique_hashes, unique_offsets = unique_fingerprints(hashes, offsets)
+        with self._errors("store a song in"), self._transaction() as cursor:
+            cursor.execute(
+                "SELECT claimed_by FROM songs WHERE song_id = %s AND fingerprinted = 0 FOR UPDATE", (song_id,)
+            )
+            found = cursor.fetchone()
+            if found is None or found[0] != worker:
+                raise ClaimLostError(f"Song {song_id} in {self.description} is no longer claimed by {worker}")
+            _insert_fingerprints(cursor, self.engine, song_id, duration_s, unique_hashes, unique_offsets)
+
+    def release_claim(self, song_id: int, worker: str) -> None:
+        with self._errors("release a claim in"):
+            self._query(
+                "DELETE FROM songs WHERE song_id = %s AND claimed_by = %s AND fingerprinted = 0",
+                (operator.index(song_id), worker),
+            )
+
+    def renew_claims(self, worker: str) -> None:
+        with self._errors("renew claims in"):
+            self._query(
+                "UPDATE songs SET claimed_at = NOW(3) WHERE claimed_by = %s AND fingerprinted = 0", (worker,)
+            )
+
+    def _stale(self, worker: str | None, age_s: object) -> bool:
+        return claim_is_stale(worker, float(age_s or 0.0), self.claim_lease_s)
 
     def _songs_where(self, condition: str, parameters: tuple[object, ...]) -> list[SongRecord]:
         with self._errors("read songs from"):
@@ -374,7 +472,54 @@ class MySQLStore(SQLStore):
                 "SELECT COALESCE(SUM(data_length + index_length), 0) FROM information_schema.tables "
                 "WHERE table_schema = DATABASE() AND table_name IN ('songs', 'fingerprints')"
             )
+            if self.engine == "ROCKSDB":
+                # MyRocks counts only its compacted files; rows written since are still in memory tables
+                # (and in its write-ahead log on disk). Count those at their in-memory size, an upper bound.
+                ((in_memory,),) = self._query(
+                    "SELECT COALESCE(SUM(VALUE), 0) FROM information_schema.ROCKSDB_CFSTATS "
+                    "WHERE STAT_TYPE = 'CUR_SIZE_ALL_MEM_TABLES'"
+                )
+                size += in_memory
         return int(size)
+
+
+def _insert_fingerprints(
+    cursor: MySQLdb.cursors.Cursor,
+    engine: str,
+    song_id: int,
+    duration_s: float,
+    hashes: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+) -> None:
+    """Insert a song's distinct fingerprints and mark it fingerprinted, inside the caller's transaction."""
+    rows = np.column_stack([hashes, np.full_like(hashes, song_id), offsets])
+    # A song's rows are new keys by construction (its song id is new), so MyRocks need not read before
+    # it writes: that keeps an insert as cheap at 100,000 songs as into an empty table. Only for these
+    # statements: the songs table's unique SHA-1 is always checked.
+    skip_checks = engine == "ROCKSDB"
+    if skip_checks:
+        cursor.execute("SET SESSION unique_checks = 0")
+    try:
+        for start in range(0, len(rows), INSERT_BATCH):
+            batch = rows[start : start + INSERT_BATCH]
+            cursor.execute(
+                "INSERT INTO fingerprints (hash, song_id, `offset`) VALUES "
+                + ",".join(["(%s,%s,%s)"] * len(batch)),
+                batch.ravel().tolist(),
+            )
+    finally:
+        if skip_checks:
+            cursor.execute("SET SESSION unique_checks = 1")
+    cursor.execute(
+        "UPDATE songs SET fingerprinted = 1, total_hashes = %s, duration_s = %s, claimed_by = NULL, "
+        "claimed_at = NULL WHERE song_id = %s",
+        (len(rows), float(duration_s), song_id),
+    )
+
+
+def fingerprints_ddl(engine: str) -> str:
+    """The fingerprints table with the storage engine `engine` (InnoDB or ROCKSDB)."""
+    return FINGERPRINTS_DDL.replace("ENGINE=InnoDB", f"ENGINE={engine}")
 
 
 def _record(row: tuple[object, ...]) -> SongRecord:

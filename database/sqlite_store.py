@@ -17,12 +17,14 @@ import numpy as np
 import numpy.typing as npt
 
 from database.base import (
+    ClaimLostError,
     DuplicateSongError,
     SongNotFoundError,
     SongRecord,
     StoreError,
     StoreUnavailableError,
 )
+from database.claims import CLAIM_LEASE_S, claim_is_stale
 from database.rows import (
     SONG_COLUMNS,
     check_song,
@@ -37,13 +39,19 @@ from database.rows import (
 from database.signature import META_NAME, check_signature, signature_json
 from database.sql_store import SQLStore
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Statements that bring a store of the key's version to the next one.
-_MIGRATIONS = {1: ("ALTER TABLE songs ADD COLUMN file_path TEXT NOT NULL DEFAULT ''",)}
+_MIGRATIONS = {
+    1: ("ALTER TABLE songs ADD COLUMN file_path TEXT NOT NULL DEFAULT ''",),
+    2: ("ALTER TABLE songs ADD COLUMN claimed_by TEXT", "ALTER TABLE songs ADD COLUMN claimed_at REAL"),
+}
 #: Probe hashes per `IN (...)` query (measured against a temp-table join; see bench/store_speed.py).
 LOOKUP_BATCH = 900
 BUSY_TIMEOUT_S = 30.0
 _NOW = "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')"
+_NOW_S = "((julianday('now') - 2440587.5) * 86400.0)"  # Unix time in seconds, with fractions
+# Seconds since a claim was last renewed.
+_CLAIM_AGE = f"{_NOW_S} - claimed_at"
 _SCHEMA = (
     f"""CREATE TABLE IF NOT EXISTS songs (
         song_id INTEGER PRIMARY KEY,
@@ -53,6 +61,8 @@ _SCHEMA = (
         file_path TEXT NOT NULL DEFAULT '',
         total_hashes INTEGER,
         fingerprinted INTEGER NOT NULL DEFAULT 0,
+        claimed_by TEXT,
+        claimed_at REAL,
         date_created TEXT NOT NULL DEFAULT ({_NOW}),
         date_modified TEXT NOT NULL DEFAULT ({_NOW}))""",
     """CREATE TABLE IF NOT EXISTS fingerprints (
@@ -68,6 +78,8 @@ class SQLiteStore(SQLStore):
     """A Store in the SQLite database at `path` (created if missing); ":memory:" keeps it in memory."""
 
     _placeholder = "?"
+    #: Seconds after its last renewal that another worker may take a claim over (database.claims).
+    claim_lease_s = CLAIM_LEASE_S
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
@@ -164,12 +176,16 @@ class SQLiteStore(SQLStore):
         check_signature(stored, signature, self.description)
 
     def clean_unfinished(self) -> int:
+        # Fingerprints are only ever committed with their song's `fingerprinted = 1`, so an unfinished song
+        # normally has none; any there are go too, since SQLite may give the song's id out again.
         with self._errors("clean unfinished songs from"), self._transaction():
-            self._conn.execute(
-                "DELETE FROM fingerprints WHERE song_id IN "
-                "(SELECT song_id FROM songs WHERE fingerprinted = 0)"
-            )
-            return self._conn.execute("DELETE FROM songs WHERE fingerprinted = 0").rowcount
+            unfinished = self._conn.execute(
+                f"SELECT song_id, claimed_by, {_CLAIM_AGE} FROM songs WHERE fingerprinted = 0"
+            ).fetchall()
+            stale = [(song_id,) for song_id, worker, age in unfinished if self._stale(worker, age)]
+            self._conn.executemany("DELETE FROM fingerprints WHERE song_id = ?", stale)
+            self._conn.executemany("DELETE FROM songs WHERE song_id = ?", stale)
+        return len(stale)
 
     def add_song(
         self,
@@ -193,16 +209,86 @@ class SQLiteStore(SQLStore):
                 raise DuplicateSongError(
                     f"A song with SHA-1 {sha1.hex()} is already in {self.description}."
                 ) from exc
-            self._conn.executemany(
-                'INSERT INTO fingerprints (hash, song_id, "offset") VALUES (?, ?, ?)',
-                zip(unique_hashes.tolist(), repeat(song_id), unique_offsets.tolist()),
-            )
+            self._insert_fingerprints(song_id, duration_s, unique_hashes, unique_offsets)
+        return song_id
+
+    def claim_song(self, name: str, file_sha1: str, file_path: str, worker: str) -> int | None:
+        sha1 = sha1_bytes(file_sha1)
+        check_song(name, 0.0)
+        with self._errors("claim a song in"), self._transaction():
+            found = self._conn.execute(
+                f"SELECT song_id, fingerprinted, claimed_by, {_CLAIM_AGE} FROM songs WHERE file_sha1 = ?",
+                (sha1,),
+            ).fetchone()
+            if found is None:
+                return self._conn.execute(
+                    f"INSERT INTO songs (name, file_sha1, file_path, claimed_by, claimed_at) "
+                    f"VALUES (?, ?, ?, ?, {_NOW_S})",
+                    (name, sha1, stored_path(file_path), worker),
+                ).lastrowid
+            song_id, fingerprinted, holder, age = found
+            if fingerprinted or not self._stale(holder, age):
+                return None
             self._conn.execute(
-                f"UPDATE songs SET fingerprinted = 1, total_hashes = ?, date_modified = {_NOW} "
+                f"UPDATE songs SET claimed_by = ?, claimed_at = {_NOW_S}, name = ?, file_path = ? "
                 "WHERE song_id = ?",
-                (unique_hashes.size, song_id),
+                (worker, name, stored_path(file_path), song_id),
             )
         return song_id
+
+    def finish_song(
+        self,
+        song_id: int,
+        worker: str,
+        duration_s: float,
+        hashes: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int32],
+    ) -> None:
+        song_id = operator.index(song_id)
+        check_song("claimed", duration_s)
+        unique_hashes, unique_offsets = unique_fingerprints(hashes, offsets)
+        with self._errors("store a song in"), self._transaction():
+            found = self._conn.execute(
+                "SELECT claimed_by FROM songs WHERE song_id = ? AND fingerprinted = 0", (song_id,)
+            ).fetchone()
+            if found is None or found[0] != worker:
+                raise ClaimLostError(f"Song {song_id} in {self.description} is no longer claimed by {worker}")
+            self._insert_fingerprints(song_id, duration_s, unique_hashes, unique_offsets)
+
+    def release_claim(self, song_id: int, worker: str) -> None:
+        with self._errors("release a claim in"), self._transaction():
+            self._conn.execute(
+                "DELETE FROM songs WHERE song_id = ? AND claimed_by = ? AND fingerprinted = 0",
+                (operator.index(song_id), worker),
+            )
+
+    def renew_claims(self, worker: str) -> None:
+        with self._errors("renew claims in"), self._transaction():
+            self._conn.execute(
+                f"UPDATE songs SET claimed_at = {_NOW_S} WHERE claimed_by = ? AND fingerprinted = 0",
+                (worker,),
+            )
+
+    def _insert_fingerprints(
+        self,
+        song_id: int,
+        duration_s: float,
+        hashes: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int64],
+    ) -> None:
+        """Insert a song's distinct fingerprints and mark it fingerprinted, inside the open transaction."""
+        self._conn.executemany(
+            'INSERT INTO fingerprints (hash, song_id, "offset") VALUES (?, ?, ?)',
+            zip(hashes.tolist(), repeat(song_id), offsets.tolist()),
+        )
+        self._conn.execute(
+            f"UPDATE songs SET fingerprinted = 1, total_hashes = ?, duration_s = ?, claimed_by = NULL, "
+            f"claimed_at = NULL, date_modified = {_NOW} WHERE song_id = ?",
+            (hashes.size, float(duration_s), song_id),
+        )
+
+    def _stale(self, worker: str | None, age_s: float | None) -> bool:
+        return claim_is_stale(worker, age_s or 0.0, self.claim_lease_s)
 
     def _songs_where(self, condition: str, parameters: tuple[object, ...]) -> list[SongRecord]:
         with self._errors("read songs from"):

@@ -1,7 +1,8 @@
 """Fingerprinting songs into a store: one file, or a whole folder with a process pool.
 
 Workers decode and fingerprint; this process alone writes, one transaction per song, so a killed ingest
-leaves no half-stored song and a re-run skips every song already stored (by the SHA-1 of the file).
+leaves no half-stored song and a re-run skips every song already stored (by the SHA-1 of the file). Files
+are claimed in the store before they are decoded, so several ingests can share one folder and one store.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +20,8 @@ import numpy as np
 import numpy.typing as npt
 
 from config.settings import FingerprintParams
-from database.base import DuplicateSongError, Store
+from database.base import ClaimLostError, Store, StoreError
+from database.claims import RENEW_EVERY_S, new_worker_name
 from fingerprint.analysis import fingerprint_chunks
 from fingerprint.decoder import file_sha1, read_audio_chunks
 from fingerprint.errors import DecodeError
@@ -91,25 +95,45 @@ def collect_files(path: str | Path, extensions: Iterable[str] | None = None) -> 
     return found
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A file this ingest claimed in the store: its path, SHA-1 and song row."""
+
+    path: str
+    sha1: str
+    song_id: int
+
+
 class Ingestor:
-    """Adds songs to a store."""
+    """Adds songs to a store, sharing the work with any other ingest into the same store.
+
+    Each file's song row is claimed in the store before the file is decoded, so ingests running at once
+    (in other processes, on other machines) never do a file twice; the claims are renewed while the work
+    goes on, given back when a file fails or the ingest stops, and taken over from a worker that died.
+    """
 
     def __init__(self, store: Store, params: FingerprintParams, *, limit_s: float | None = None) -> None:
         self.store = store
         self.params = params
         self.limit_s = limit_s
+        self.worker = new_worker_name()
+        self._held: dict[int, Claim] = {}
+        self._renewed = time.monotonic()
 
     def fingerprint_file(self, path: str | Path, name: str | None = None) -> IngestReport:
         """Fingerprint one file under `name` (default: the file name without its extension)."""
         report = IngestReport()
-        sha1 = self._new_sha1(Path(path), set(), report)
-        if sha1 is not None:
-            try:
-                analysed = analyse_file(str(path), self.params, self.limit_s)
-            except DecodeError as error:
-                report.failed.append(FailedFile(str(path), error.reason))
-            else:
-                self._store(analysed, sha1, report, name=name)
+        try:
+            claim = self._claim(Path(path), set(), report, name=name)
+            if claim is not None:
+                try:
+                    analysed = analyse_file(claim.path, self.params, self.limit_s)
+                except DecodeError as error:
+                    self._fail(claim, error, report)
+                else:
+                    self._store(claim, analysed, report)
+        finally:
+            self._release_held()
         return report
 
     def fingerprint_directory(
@@ -125,6 +149,7 @@ class Ingestor:
 
         One bad file never stops the batch: it goes into the report's `failed` with the reason. A store
         error (the server went away) does stop it, after every song finished so far has been kept.
+        Files another ingest is working on are skipped.
         """
         files = collect_files(path, extensions)
         strict = normalise_extensions(extensions) is not None
@@ -139,105 +164,133 @@ class Ingestor:
             if progress is not None:
                 progress(done, len(files), file_path)
 
-        pending = self._files_to_analyse(files, seen, report, finished)
+        pending = self._claims(files, seen, report, finished)
         results = (
             self._analyse_here(pending, should_cancel)
             if processes == 1
             else self._analyse_in_pool(pending, processes, should_cancel)
         )
-        for item in results:
-            file_path, sha1, outcome = item
-            if isinstance(outcome, DecodeError):
-                if strict or Path(file_path).suffix.lower() in AUDIO_EXTENSIONS:
-                    report.failed.append(FailedFile(file_path, outcome.reason))
+        try:
+            for claim, outcome in results:
+                if isinstance(outcome, DecodeError):
+                    if strict or Path(claim.path).suffix.lower() in AUDIO_EXTENSIONS:
+                        self._fail(claim, outcome, report)
+                    else:
+                        self._release(claim)
+                        report.ignored.append(claim.path)
                 else:
-                    report.ignored.append(file_path)
-            else:
-                self._store(outcome, sha1, report)
-            finished(file_path)
+                    self._store(claim, outcome, report)
+                finished(claim.path)
+        finally:
+            self._release_held()
         report.cancelled = bool(should_cancel and should_cancel())
         return report
 
-    def _files_to_analyse(
+    def _claims(
         self, files: list[Path], seen: set[str], report: IngestReport, finished: Callable[[str], None]
-    ) -> Iterator[tuple[str, str]]:
-        """(path, sha1) of each file that is not stored yet; the others are reported as skipped."""
+    ) -> Iterator[Claim]:
+        """A claim on each file that is not stored yet; the others are reported as skipped or failed."""
         for file_path in files:
-            sha1 = self._new_sha1(file_path, seen, report)
-            if sha1 is None:
+            claim = self._claim(file_path, seen, report)
+            if claim is None:
                 finished(str(file_path))
             else:
-                yield str(file_path), sha1
+                yield claim
 
-    def _new_sha1(self, path: Path, seen: set[str], report: IngestReport) -> str | None:
-        """The file's SHA-1 if it still needs fingerprinting, else None (and the report says why)."""
+    def _claim(
+        self, path: Path, seen: set[str], report: IngestReport, name: str | None = None
+    ) -> Claim | None:
+        """Claim the file's song row if it still needs fingerprinting, else None (the report says why)."""
         try:
             sha1 = file_sha1(path)
         except DecodeError as error:
             report.failed.append(FailedFile(str(path), error.reason))
             return None
-        if sha1 in seen or self.store.song_by_sha1(sha1) is not None:
-            report.skipped.append(str(path))
+        song_id = None
+        if sha1 not in seen:
+            seen.add(sha1)
+            stored = self.store.song_by_sha1(sha1)
+            if stored is None or not stored.fingerprinted:
+                song_id = self.store.claim_song(name or path.stem, sha1, str(path.resolve()), self.worker)
+        if song_id is None:
+            report.skipped.append(str(path))  # a copy of a file seen, stored, or claimed by another ingest
             return None
-        seen.add(sha1)
-        return sha1
+        claim = Claim(str(path), sha1, song_id)
+        self._held[song_id] = claim
+        return claim
+
+    def _renew_if_due(self) -> None:
+        if time.monotonic() - self._renewed >= RENEW_EVERY_S:
+            self.store.renew_claims(self.worker)
+            self._renewed = time.monotonic()
 
     def _analyse_here(
-        self, pending: Iterator[tuple[str, str]], should_cancel: Callable[[], bool] | None
-    ) -> Iterator[tuple[str, str, AnalysedFile | DecodeError]]:
-        for file_path, sha1 in pending:
+        self, pending: Iterator[Claim], should_cancel: Callable[[], bool] | None
+    ) -> Iterator[tuple[Claim, AnalysedFile | DecodeError]]:
+        for claim in pending:
             if should_cancel and should_cancel():
                 return
+            self._renew_if_due()
             try:
-                yield file_path, sha1, analyse_file(file_path, self.params, self.limit_s)
+                yield claim, analyse_file(claim.path, self.params, self.limit_s)
             except DecodeError as error:
-                yield file_path, sha1, error
+                yield claim, error
 
     def _analyse_in_pool(
-        self, pending: Iterator[tuple[str, str]], processes: int, should_cancel: Callable[[], bool] | None
-    ) -> Iterator[tuple[str, str, AnalysedFile | DecodeError]]:
+        self, pending: Iterator[Claim], processes: int, should_cancel: Callable[[], bool] | None
+    ) -> Iterator[tuple[Claim, AnalysedFile | DecodeError]]:
         # spawn, not fork: the window runs this from a thread, and forking a threaded Qt process is unsafe.
         context = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(processes, mp_context=context) as pool:
-            in_flight: dict[concurrent.futures.Future[AnalysedFile], tuple[str, str]] = {}
+            in_flight: dict[concurrent.futures.Future[AnalysedFile], Claim] = {}
             try:
                 while not (should_cancel and should_cancel()):
-                    # Keep a few files queued per worker, never the whole folder (bounded memory).
+                    # Keep a few files queued per worker, never the whole folder (bounded memory and claims).
                     while len(in_flight) < 2 * processes:
-                        item = next(pending, None)
-                        if item is None:
+                        claim = next(pending, None)
+                        if claim is None:
                             break
-                        in_flight[pool.submit(analyse_file, item[0], self.params, self.limit_s)] = item
+                        in_flight[pool.submit(analyse_file, claim.path, self.params, self.limit_s)] = claim
                     if not in_flight:
                         return
                     completed, _ = concurrent.futures.wait(
-                        in_flight, return_when=concurrent.futures.FIRST_COMPLETED
+                        in_flight, timeout=RENEW_EVERY_S, return_when=concurrent.futures.FIRST_COMPLETED
                     )
+                    self._renew_if_due()
                     for future in completed:
-                        file_path, sha1 = in_flight.pop(future)
+                        claim = in_flight.pop(future)
                         error = future.exception()
                         if error is not None and not isinstance(error, DecodeError):
                             raise error
-                        yield file_path, sha1, error if error is not None else future.result()
+                        yield claim, error if error is not None else future.result()
             finally:
                 for future in in_flight:
                     future.cancel()
 
-    def _store(
-        self, analysed: AnalysedFile, sha1: str, report: IngestReport, name: str | None = None
-    ) -> None:
+    def _store(self, claim: Claim, analysed: AnalysedFile, report: IngestReport) -> None:
         try:
-            self.store.add_song(
-                name or Path(analysed.path).stem,
-                sha1,
-                analysed.duration_s,
-                analysed.hashes,
-                analysed.offsets,
-                file_path=str(Path(analysed.path).resolve()),
+            self.store.finish_song(
+                claim.song_id, self.worker, analysed.duration_s, analysed.hashes, analysed.offsets
             )
-        except DuplicateSongError:
-            # Another ingest stored the same file meanwhile.
-            report.skipped.append(analysed.path)
-            return
-        report.added.append(analysed.path)
-        report.seconds_of_audio += analysed.duration_s
+        except ClaimLostError:
+            # This ingest stalled past its lease, and another one took the file over.
+            report.skipped.append(claim.path)
+        else:
+            report.added.append(claim.path)
+            report.seconds_of_audio += analysed.duration_s
+        self._held.pop(claim.song_id, None)
+
+    def _fail(self, claim: Claim, error: DecodeError, report: IngestReport) -> None:
+        self._release(claim)
+        report.failed.append(FailedFile(claim.path, error.reason))
+
+    def _release(self, claim: Claim) -> None:
+        self.store.release_claim(claim.song_id, self.worker)
+        self._held.pop(claim.song_id, None)
+
+    def _release_held(self) -> None:
+        """Give back the claims of files not finished (cancelled, or stopped by an error)."""
+        for claim in list(self._held.values()):
+            with suppress(StoreError):
+                self._release(claim)
+        self._held.clear()

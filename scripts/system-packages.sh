@@ -9,7 +9,7 @@ RUN_PACKAGES="ffmpeg libmariadb-dev pkg-config build-essential python3-venv pyth
   libgl1 libegl1 libglib2.0-0 libfontconfig1 libfreetype6 libx11-6 libxext6 libdbus-1-3
   libxkbcommon0 libxkbcommon-x11-0 libx11-xcb1 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0"
-TEST_PACKAGES="mariadb-server mariadb-plugin-spider xvfb pulseaudio pulseaudio-utils"
+TEST_PACKAGES="mariadb-server mariadb-plugin-rocksdb mariadb-plugin-spider xvfb pulseaudio pulseaudio-utils"
 BENCH_PACKAGES="mariadb-server espeak-ng"
 
 case "${1:-run}" in

@@ -10,7 +10,7 @@ import pytest
 # Widget tests draw offscreen unless a display is chosen explicitly; Qt reads this when it starts.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests.mariadb import MariaDBServer, missing_binaries
+from tests.mariadb import ROCKSDB_OPTIONS, MariaDBServer, missing_binaries
 from tests.pulse import PulseServer, missing_programs
 from tests.required import skip_or_fail
 
@@ -24,7 +24,7 @@ def mariadb_server() -> Iterator[MariaDBServer]:
             f"MariaDB server programs not found ({', '.join(missing)}); install mariadb-server",
             required_by="REQUIRE_MYSQL",
         )
-    with MariaDBServer() as server:
+    with MariaDBServer(ROCKSDB_OPTIONS) as server:
         yield server
 
 

@@ -30,7 +30,7 @@ RULES = {
     "fingerprint.recognizer": CORE
     | {"config.settings", "database.base", "fingerprint.analysis", "fingerprint.decoder"},
     "fingerprint.ingest": CORE
-    | {"config.settings", "database.base", "fingerprint.analysis", "fingerprint.decoder"},
+    | {"config.settings", "database.base", "database.claims", "fingerprint.analysis", "fingerprint.decoder"},
     "fingerprint.microphone": {"numpy", "sounddevice", "fingerprint.errors"},
     "fingerprint.listening": CORE | {"fingerprint.microphone", "fingerprint.recognizer"},
     "fingerprint.timeline": CORE

@@ -118,8 +118,9 @@ def test_a_version_1_sqlite_store_is_migrated_and_keeps_its_songs(tmp_path: Path
     with SQLiteStore(path) as store:
         song_id = store.add_song(*SONG)
     connection = sqlite3.connect(path)
-    with connection:  # back to version 1: no file_path column
-        connection.execute("ALTER TABLE songs DROP COLUMN file_path")
+    with connection:  # back to version 1: no file_path column, no claims
+        for column in ("file_path", "claimed_by", "claimed_at"):
+            connection.execute(f"ALTER TABLE songs DROP COLUMN {column}")
         connection.execute("UPDATE meta SET value = '1' WHERE name = 'schema_version'")
     connection.close()
     with SQLiteStore(path) as store:
@@ -127,8 +128,9 @@ def test_a_version_1_sqlite_store_is_migrated_and_keeps_its_songs(tmp_path: Path
         assert (
             store.add_song("New", "cd" * 20, 1.0, np.array([3]), np.array([0]), file_path="/a.mp3") > song_id
         )
+        assert store.claim_song("Claimed", "ef" * 20, "", "host:1:ab") is not None
     connection = sqlite3.connect(path)
-    assert connection.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone() == ("2",)
+    assert connection.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone() == ("3",)
     connection.close()
 
 
@@ -138,7 +140,9 @@ def test_a_version_1_mysql_store_is_migrated_and_keeps_its_songs(mysql_settings:
         song_id = store.add_song(*SONG)
     connection = MySQLdb.connect(**mysql_settings)
     with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE songs DROP COLUMN file_path")
+        cursor.execute(
+            "ALTER TABLE songs DROP COLUMN file_path, DROP COLUMN claimed_by, DROP COLUMN claimed_at"
+        )
         cursor.execute("UPDATE meta SET value = '1' WHERE name = 'schema_version'")
     connection.commit()
     with MySQLStore(**mysql_settings) as store:
@@ -146,7 +150,8 @@ def test_a_version_1_mysql_store_is_migrated_and_keeps_its_songs(mysql_settings:
         assert (
             store.add_song("New", "cd" * 20, 1.0, np.array([3]), np.array([0]), file_path="/a.mp3") > song_id
         )
+        assert store.claim_song("Claimed", "ef" * 20, "", "host:1:ab") is not None
     with connection.cursor() as cursor:
         cursor.execute("SELECT value FROM meta WHERE name = 'schema_version'")
-        assert cursor.fetchone() == ("2",)
+        assert cursor.fetchone() == ("3",)
     connection.close()
