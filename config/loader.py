@@ -3,8 +3,8 @@
 The file holds one object; every key is optional (see ``dejavu.cnf.SAMPLE``)::
 
     {"database_type": "mysql" or "sqlite",
-     "database": {"host", "port", "user", "password", "database", "unix_socket", "connect_timeout_s"}
-                 or {"path"},
+     "database": {"host", "port", "user", "password", "database", "unix_socket", "connect_timeout_s",
+                  "engine"} or {"path"},
      "fingerprint_limit": null or seconds,
      "fingerprint": {any field of FingerprintParams},
      "shards": [{"host", "port", "user", "password", "database"}, ...]   (MySQL only: see database/shards.py)}
@@ -29,6 +29,7 @@ from config.settings import AppConfig, FingerprintParams, MySQLSettings, ShardSe
 
 DEFAULT_CONFIG_PATH = "dejavu.cnf"
 DATABASE_TYPES = ("sqlite", "mysql")
+MYSQL_ENGINES = ("auto", "innodb", "rocksdb")
 TOP_LEVEL_KEYS = ("database_type", "database", "fingerprint_limit", "fingerprint", "shards")
 SECRET_KEYS = frozenset({"database.password"})
 
@@ -146,6 +147,11 @@ class _Loader:
             raise self.fail(f"database.port must be between 1 and 65535, got {settings.port}")
         if settings.connect_timeout_s <= 0:
             raise self.fail(f"database.connect_timeout_s must be positive, got {settings.connect_timeout_s}")
+        if settings.engine not in MYSQL_ENGINES:
+            raise self.fail(
+                f"database.engine must be one of {', '.join(repr(e) for e in MYSQL_ENGINES)}, "
+                f"got {_shown(settings.engine)}"
+            )
         return settings
 
     def sqlite(self, database: dict[str, object]) -> SQLiteSettings:

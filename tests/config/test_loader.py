@@ -136,7 +136,7 @@ def test_integers_are_accepted_for_numbers(tmp_path: Path) -> None:
 def test_every_mysql_option_is_read(tmp_path: Path) -> None:
     database = {
         "host": "h", "port": 3310, "user": "u", "password": SECRET, "database": "d",
-        "unix_socket": "/run/mysqld/mysqld.sock", "connect_timeout_s": 9,
+        "unix_socket": "/run/mysqld/mysqld.sock", "connect_timeout_s": 9, "engine": "innodb",
     }  # fmt: skip
     config = load_config(write(tmp_path, {"database_type": "mysql", "database": database}))
     assert dataclasses.asdict(config.database) == database
@@ -272,3 +272,9 @@ def test_default_sqlite_path_is_in_the_xdg_data_folder(
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     data_home = tmp_path / "home" / ".local" / "share"
     assert default_sqlite_path() == data_home / "shazam-clone" / "fingerprints.sqlite3"
+
+
+def test_the_fingerprints_table_engine_is_one_of_the_known_ones(tmp_path: Path) -> None:
+    path = write(tmp_path, {"database_type": "mysql", "database": {"engine": "MyISAM"}})
+    with pytest.raises(ConfigError, match="database.engine must be one of 'auto', 'innodb', 'rocksdb'"):
+        load_config(path)
