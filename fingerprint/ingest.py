@@ -52,7 +52,9 @@ def analyse_file(path: str, params: FingerprintParams, limit_s: float | None) ->
     """Decode and fingerprint one file (runs in a worker process).
 
     The file is decoded and analysed a minute at a time, so a recording of hours never sits in memory
-    whole; the hashes are exactly those of the whole file analysed at once.
+    whole; the hashes are exactly those of the whole file analysed at once. Audio that gives no hashes at
+    all (silence, a constant level, a fraction of a second) raises DecodeError: stored, it could never be
+    recognised, and its SHA-1 in the store would make every later ingest skip the file.
     """
     n_samples = 0
 
@@ -66,6 +68,11 @@ def analyse_file(path: str, params: FingerprintParams, limit_s: float | None) ->
         path, sample_rate=params.sample_rate, limit_s=limit_s, chunk_s=ANALYSIS_CHUNK_S
     )
     fingerprints = fingerprint_chunks(counted(decoded), params)
+    if len(fingerprints) == 0:
+        seconds = n_samples / params.sample_rate
+        raise DecodeError(
+            path, f"no fingerprints in its {seconds:.1f} s of audio: silent, constant or too short"
+        )
     return AnalysedFile(path, n_samples / params.sample_rate, fingerprints.hashes, fingerprints.offsets)
 
 
