@@ -278,3 +278,24 @@ def test_the_fingerprints_table_engine_is_one_of_the_known_ones(tmp_path: Path) 
     path = write(tmp_path, {"database_type": "mysql", "database": {"engine": "MyISAM"}})
     with pytest.raises(ConfigError, match="database.engine must be one of 'auto', 'innodb', 'rocksdb'"):
         load_config(path)
+
+
+def _every_key() -> list[tuple[str, dict]]:
+    """(key, a document where that key holds a list, which no key accepts) for every key there is."""
+    cases = [("database_type", {"database_type": ["mysql"]})]
+    cases.append(("fingerprint_limit", {"fingerprint_limit": [60]}))
+    cases.append(("database.path", {"database_type": "sqlite", "database": {"path": ["a"]}}))
+    for field in dataclasses.fields(MySQLSettings):
+        cases.append((f"database.{field.name}", {"database_type": "mysql", "database": {field.name: [1]}}))
+    for field in dataclasses.fields(FingerprintParams):
+        cases.append((f"fingerprint.{field.name}", {"fingerprint": {field.name: [1]}}))
+    return cases
+
+
+@pytest.mark.parametrize(("key", "document"), _every_key(), ids=[key for key, _ in _every_key()])
+def test_every_key_with_a_value_of_the_wrong_type_is_one_line_naming_it(
+    tmp_path: Path, key: str, document: dict
+) -> None:
+    path = write(tmp_path, document)
+    message = error_of(path)
+    assert message.startswith(f"{path}: {key} must be ")
