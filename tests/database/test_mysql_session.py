@@ -38,11 +38,22 @@ def test_idle_connection_dropped_by_the_server_is_renewed(
         assert store.counts() == (1, 2)
 
 
+def test_a_connection_dropped_between_operations_is_renewed_without_an_error(
+    mysql_settings: dict[str, object], mariadb_server: MariaDBServer
+) -> None:
+    with MySQLStore(**mysql_settings) as store:
+        store.add_song("Song", "ab" * 20, 1.0, np.array([1, 2]), np.array([3, 4]))
+        assert _kill_sessions_of(mariadb_server, str(mysql_settings["database"])) == 1
+        # Every operation pings first (idle_check_s is 0), so the dropped connection is replaced.
+        assert store.counts() == (1, 2)
+
+
 def test_connection_lost_while_busy_fails_once_then_is_renewed(
     mysql_settings: dict[str, object], mariadb_server: MariaDBServer
 ) -> None:
     with MySQLStore(**mysql_settings) as store:
         store.add_song("Song", "ab" * 20, 1.0, np.array([1, 2]), np.array([3, 4]))
+        store.idle_check_s = 60.0  # no ping: the connection breaks under the next statement, as mid-query
         _kill_sessions_of(mariadb_server, str(mysql_settings["database"]))
 
         with pytest.raises(StoreUnavailableError, match="running"):
