@@ -144,6 +144,14 @@ class Store(Protocol):
         """All (hash, offset) pairs of one song."""
         ...
 
+    def get_meta(self, name: str) -> str | None:
+        """The value saved under `name` with `set_meta`, or None."""
+        ...
+
+    def set_meta(self, name: str, value: str) -> None:
+        """Save a small named value with the store (statistics the program keeps about it)."""
+        ...
+
     def counts(self) -> tuple[int, int]:
         """(number of fingerprinted songs, number of stored fingerprints)."""
         ...

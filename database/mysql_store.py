@@ -45,7 +45,10 @@ SCHEMA_VERSION = 3
 # Statements that bring a store of the key's version to the next one.
 _MIGRATIONS = {
     1: ("ALTER TABLE songs ADD COLUMN file_path VARCHAR(4096) NOT NULL DEFAULT ''",),
-    2: ("ALTER TABLE songs ADD COLUMN claimed_by VARCHAR(255) NULL, ADD COLUMN claimed_at DATETIME(3) NULL",),
+    2: (
+        "ALTER TABLE songs ADD COLUMN claimed_by VARCHAR(255) NULL, ADD COLUMN claimed_at DATETIME(3) NULL",
+        "ALTER TABLE meta MODIFY value MEDIUMTEXT",
+    ),
 }
 #: Probe hashes per `IN (...)` query and rows per multi-row INSERT (measured; see bench/store_speed.py).
 LOOKUP_BATCH = 5000
@@ -73,7 +76,7 @@ _SCHEMA = (
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
     """CREATE TABLE IF NOT EXISTS meta (
         name VARCHAR(64) NOT NULL PRIMARY KEY,
-        value TEXT
+        value MEDIUMTEXT
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
 )
 #: Storage engines the fingerprints table may use; "auto" takes MyRocks when the server offers it.
@@ -456,6 +459,19 @@ class MySQLStore(SQLStore):
                 (song_id,),
             )
         return fingerprint_arrays(rows)
+
+    def get_meta(self, name: str) -> str | None:
+        with self._errors("read from"):
+            found = self._query("SELECT value FROM meta WHERE name = %s", (name,))
+        return found[0][0] if found else None
+
+    def set_meta(self, name: str, value: str) -> None:
+        with self._errors("write to"):
+            self._query(
+                "INSERT INTO meta (name, value) VALUES (%s, %s) "
+                "ON DUPLICATE KEY UPDATE value = VALUES(value)",
+                (name, value),
+            )
 
     def counts(self) -> tuple[int, int]:
         with self._errors("count the songs in"):

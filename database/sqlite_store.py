@@ -332,6 +332,15 @@ class SQLiteStore(SQLStore):
             ).fetchall()
         return fingerprint_arrays(rows)
 
+    def get_meta(self, name: str) -> str | None:
+        with self._errors("read from"):
+            found = self._conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return found[0] if found else None
+
+    def set_meta(self, name: str, value: str) -> None:
+        with self._errors("write to"), self._transaction():
+            self._conn.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
+
     def counts(self) -> tuple[int, int]:
         with self._errors("count the songs in"):
             songs, fingerprints = self._conn.execute(

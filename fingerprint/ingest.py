@@ -25,7 +25,13 @@ from database.claims import RENEW_EVERY_S, new_worker_name
 from fingerprint.analysis import fingerprint_chunks
 from fingerprint.decoder import file_sha1, read_audio_chunks
 from fingerprint.errors import DecodeError
+from fingerprint.rarity import META_NAME as PRIOR_META_NAME
+from fingerprint.rarity import SAMPLE_SONGS as PRIOR_SAMPLE_SONGS
+from fingerprint.rarity import HashPrior
 from fingerprint.types import FailedFile, IngestReport
+
+#: Songs counted into the store's hash statistics between two saves of them.
+PRIOR_SAVE_EVERY = 20
 
 # Files with these extensions are expected to be audio: when one fails to decode it is a failure, while
 # any other file that does not decode (a cover image, a playlist) is only ignored.
@@ -126,6 +132,8 @@ class Ingestor:
         self.worker = new_worker_name()
         self._held: dict[int, Claim] = {}
         self._renewed = time.monotonic()
+        self._prior: HashPrior | None = None  # read from the store at the first song stored
+        self._prior_unsaved = 0
 
     def fingerprint_file(self, path: str | Path, name: str | None = None) -> IngestReport:
         """Fingerprint one file under `name` (default: the file name without its extension)."""
@@ -285,7 +293,25 @@ class Ingestor:
         else:
             report.added.append(claim.path)
             report.seconds_of_audio += analysed.duration_s
+            self._count_hashes(analysed.hashes)
         self._held.pop(claim.song_id, None)
+
+    def _count_hashes(self, hashes: npt.NDArray[np.int64]) -> None:
+        """Add a stored song to the store's hash statistics while they still sample too few songs."""
+        if self._prior is None:
+            self._prior = HashPrior.from_json(self.store.get_meta(PRIOR_META_NAME))
+        if self._prior.songs >= PRIOR_SAMPLE_SONGS:
+            return
+        self._prior = self._prior.with_song(hashes)
+        self._prior_unsaved += 1
+        if self._prior_unsaved >= PRIOR_SAVE_EVERY:
+            self._save_prior()
+
+    def _save_prior(self) -> None:
+        # Two ingests at once may each save theirs; one's sample is lost, which only makes it smaller.
+        if self._prior is not None and self._prior_unsaved:
+            self.store.set_meta(PRIOR_META_NAME, self._prior.to_json())
+            self._prior_unsaved = 0
 
     def _fail(self, claim: Claim, error: DecodeError, report: IngestReport) -> None:
         self._release(claim)
@@ -296,7 +322,9 @@ class Ingestor:
         self._held.pop(claim.song_id, None)
 
     def _release_held(self) -> None:
-        """Give back the claims of files not finished (cancelled, or stopped by an error)."""
+        """Give back the claims of files not finished (cancelled, or stopped by an error); save statistics."""
+        with suppress(StoreError):
+            self._save_prior()
         for claim in list(self._held.values()):
             with suppress(StoreError):
                 self._release(claim)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from config.settings import FingerprintParams
 from database.base import SongRecord, Store
@@ -14,6 +15,8 @@ from fingerprint.analysis import query_fingerprints
 from fingerprint.audio import Samples, clip, mix, resample, valid_samples
 from fingerprint.decoder import read_audio
 from fingerprint.matching import Candidate, Pairs, align_matches, join_hits, significance
+from fingerprint.rarity import META_NAME as PRIOR_META_NAME
+from fingerprint.rarity import HashPrior, probes_within_budget
 from fingerprint.types import Match, RecognitionResult, SongEvidence
 
 
@@ -36,9 +39,14 @@ class MixedQuery:
 class Recognizer:
     """Recognises files, sample arrays and two-song mixes against a store."""
 
+    #: Seconds the store's hash statistics (fingerprint.rarity) are trusted before they are read again.
+    stats_ttl_s = 60.0
+
     def __init__(self, store: Store, params: FingerprintParams) -> None:
         self.store = store
         self.params = params
+        self._stats: tuple[HashPrior, int] | None = None
+        self._stats_read = 0.0
 
     def read_clip(
         self, path: str | Path, *, start_s: float = 0.0, duration_s: float | None = None
@@ -94,7 +102,7 @@ class Recognizer:
         samples = resample(valid_samples(samples), from_rate=sample_rate, to_rate=self.params.sample_rate)
         query = query_fingerprints(samples, self.params)
         fingerprinted = time.perf_counter()
-        hits = self.store.lookup(np.unique(query.hashes))
+        hits = self.store.lookup(self.probes(query.hashes))
         looked_up = time.perf_counter()
         duration_s = len(samples) / self.params.sample_rate
         pairs = join_hits(query.hashes, query.offsets, *hits)
@@ -112,6 +120,18 @@ class Recognizer:
             align_time_s=aligned - looked_up,
             evidence=self.evidence(pairs, [*matches, *([best_rejected] if best_rejected else [])]),
         )
+
+    def probes(self, hashes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """The distinct query hashes to look up: all of them, or in a large library the rarest ones that
+        fit the row budget (`FingerprintParams.query_row_budget`)."""
+        probes = np.unique(hashes)
+        if self.params.query_row_budget <= 0:
+            return probes
+        if self._stats is None or time.monotonic() - self._stats_read > self.stats_ttl_s:
+            self._stats = (HashPrior.from_json(self.store.get_meta(PRIOR_META_NAME)), self.store.counts()[1])
+            self._stats_read = time.monotonic()
+        prior, stored_rows = self._stats
+        return probes_within_budget(probes, prior, stored_rows, self.params.query_row_budget)
 
     def decide(
         self, pairs: Pairs, *, input_total_hashes: int, query_duration_s: float

@@ -22,6 +22,7 @@ CORE = {
     "fingerprint.peaks",
     "fingerprint.hashing",
     "fingerprint.matching",
+    "fingerprint.rarity",
     "fingerprint.types",
 }
 RULES = {

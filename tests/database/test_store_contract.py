@@ -537,3 +537,13 @@ def test_released_claims_and_dead_claims_are_cleaned_but_live_ones_stay(store: S
     assert store.get_song(kept).name == "Working"
     store.finish_song(kept, live, 1.0, np.array([7]), np.array([3]))
     assert [song.name for song in store.songs()] == ["Working"]
+
+
+def test_meta_values_are_kept_replaced_and_survive_reopening(persistent_backend: Backend) -> None:
+    big = "x" * 300_000  # larger than a MySQL TEXT column holds
+    with persistent_backend.open() as store:
+        assert store.get_meta("statistics") is None
+        store.set_meta("statistics", "first")
+        store.set_meta("statistics", big)
+    with persistent_backend.open() as store:
+        assert store.get_meta("statistics") == big

@@ -1,0 +1,96 @@
+"""The hash statistics that let a query in a large library probe its rarest hashes first."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from config.settings import FingerprintParams
+from database.sqlite_store import SQLiteStore
+from fingerprint.analysis import query_fingerprints
+from fingerprint.hashing import pack_hashes
+from fingerprint.ingest import Ingestor
+from fingerprint.rarity import META_NAME, HashPrior, probes_within_budget
+from fingerprint.recognizer import Recognizer
+from tests.audio_files import write_audio
+from tests.synth import synth_song
+
+COMMON = int(pack_hashes(20, 3, 5))
+RARE = int(pack_hashes(400, -90, 60))
+
+
+def _prior() -> HashPrior:
+    rng = np.random.default_rng(1)
+    prior = HashPrior.empty()
+    for _ in range(3):
+        song = pack_hashes(rng.integers(10, 40, 500), rng.integers(-5, 6, 500), rng.integers(1, 10, 500))
+        prior = prior.with_song(np.append(song, [COMMON] * 50))
+    return prior
+
+
+def test_a_hash_made_of_common_halves_is_estimated_to_have_more_rows() -> None:
+    prior = _prior()
+    share = prior.row_share(np.array([COMMON, RARE]))
+    assert prior.songs == 3
+    assert share[0] > 100 * share[1] > 0
+
+
+def test_the_prior_round_trips_through_its_text_and_bad_text_is_an_empty_prior() -> None:
+    prior = _prior()
+    again = HashPrior.from_json(prior.to_json())
+    assert again.songs == 3
+    assert np.array_equal(again.anchor_counts, prior.anchor_counts)
+    assert np.array_equal(again.pair_counts, prior.pair_counts)
+    for bad in (None, "", "{", '{"songs": 2}', '{"songs": 1, "anchors": "AAAA", "pairs": "AAAA"}'):
+        assert HashPrior.from_json(bad).songs == 0
+
+
+def test_over_budget_the_rarest_probes_are_kept_within_it() -> None:
+    prior = _prior()
+    probes = np.unique(np.append(pack_hashes(np.arange(50, 450), 40, 30), COMMON))
+    stored_rows = 10_000_000
+    expected = prior.row_share(probes) * stored_rows
+    budget = int(expected.sum() / 3)
+
+    kept = probes_within_budget(probes, prior, stored_rows, budget)
+
+    assert 0 < kept.size < probes.size
+    assert COMMON not in kept
+    assert (prior.row_share(kept) * stored_rows).sum() <= budget
+    assert np.max(prior.row_share(kept)) <= np.min(prior.row_share(np.setdiff1d(probes, kept)))
+
+
+def test_every_probe_is_kept_under_budget_without_a_prior_or_without_a_limit() -> None:
+    prior = _prior()
+    probes = np.unique(pack_hashes(np.arange(50, 60), 1, 1))
+    assert np.array_equal(probes_within_budget(probes, prior, 1000, 10**9), probes)
+    assert np.array_equal(probes_within_budget(probes, HashPrior.empty(), 10**9, 10), probes)
+    assert np.array_equal(probes_within_budget(probes, prior, 10**9, 0), probes)
+
+
+def test_an_ingest_keeps_the_store_statistics_and_a_query_probes_within_budget(tmp_path: Path) -> None:
+    (tmp_path / "songs").mkdir()
+    for seed in range(3):
+        song = synth_song(seed, duration_s=12.0)
+        write_audio(tmp_path / "songs" / f"song{seed}.wav", song, sample_rate=8000)
+    params = FingerprintParams()
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
+        report = Ingestor(store, params).fingerprint_directory(tmp_path / "songs", processes=1)
+        assert len(report.added) == 3
+        prior = HashPrior.from_json(store.get_meta(META_NAME))
+        assert prior.songs == 3
+        assert prior.anchor_counts.sum() == store.counts()[1]
+
+        query = query_fingerprints(synth_song(1, duration_s=12.0)[8000:48000], params).hashes
+        assert np.array_equal(Recognizer(store, params).probes(query), np.unique(query))
+        # A library large enough that probing every hash would cost more than the budget.
+        probes = np.unique(query)
+        filler = np.repeat(probes, 40)
+        store.add_song("Filler", "f" * 40, 60.0, filler, np.arange(filler.size) % 100_000)
+        expected_rows = prior.row_share(probes).sum() * store.counts()[1]
+        assert expected_rows > 10
+        half = int(expected_rows / 2)
+        kept = Recognizer(store, replace(params, query_row_budget=half)).probes(query)
+        assert 0 < kept.size < probes.size
