@@ -238,39 +238,48 @@ def server_given(args: argparse.Namespace) -> bool:
 
 
 @contextmanager
-def mysql_options(args: argparse.Namespace) -> Iterator[dict[str, object]]:
-    """Connection options: the server the options name, else a database on a throwaway MariaDB server."""
+def mysql_options(args: argparse.Namespace) -> Iterator[tuple[dict[str, object], Callable[[], None]]]:
+    """Connection options: the server the options name, else a database on a throwaway MariaDB server
+    (with MyRocks); and what writes the server's buffered rows to disk before the store is measured."""
     if server_given(args):
-        yield {
-            "host": args.mysql_host or "127.0.0.1",
-            "port": args.mysql_port or 3306,
-            "user": args.mysql_user or "root",
-            "password": args.mysql_password or os.environ.get("MYSQL_PASSWORD", ""),
-            "database": args.mysql_database or "shazam_bench",
-        }
+        yield (
+            {
+                "host": args.mysql_host or "127.0.0.1",
+                "port": args.mysql_port or 3306,
+                "user": args.mysql_user or "root",
+                "password": args.mysql_password or os.environ.get("MYSQL_PASSWORD", ""),
+                "database": args.mysql_database or "shazam_bench",
+            },
+            lambda: None,
+        )
         return
-    from tests.mariadb import MariaDBServer
+    from tests.mariadb import ROCKSDB_OPTIONS, MariaDBServer
 
     log("Starting a throwaway MariaDB server")
-    with MariaDBServer() as server:
-        yield server.create_database()
+    with MariaDBServer(ROCKSDB_OPTIONS) as server:
+        yield server.create_database(), server.flush_memtables
 
 
 @contextmanager
-def empty_store(args: argparse.Namespace, params: FingerprintParams, folder: Path) -> Iterator[Store]:
-    """An empty store of the chosen backend, thrown away after the run (on a given server: emptied again)."""
+def empty_store(
+    args: argparse.Namespace, params: FingerprintParams, folder: Path
+) -> Iterator[tuple[Store, Callable[[], None]]]:
+    """An empty store of the chosen backend, thrown away after the run (on a given server: emptied again),
+    and what settles its files before it is measured."""
     with ExitStack() as stack:
+        settle: Callable[[], None] = lambda: None  # noqa: E731
         if args.backend == "sqlite":
             store = open_store("sqlite", path=str(folder / "evaluate.sqlite3"))
         else:
-            store = open_store("mysql", **stack.enter_context(mysql_options(args)))
+            options, settle = stack.enter_context(mysql_options(args))
+            store = open_store("mysql", **options)
         stack.callback(store.close)
         store.ensure_params(params.store_signature())
         if store.counts()[0]:
             raise StoreError(f"{store.description} already holds songs; the evaluation needs an empty store")
         if args.backend == "mysql" and server_given(args):
             stack.callback(delete_songs, store)
-        yield store
+        yield store, settle
 
 
 def delete_songs(store: Store) -> None:
@@ -719,7 +728,7 @@ def latency(outcomes: list[Outcome]) -> dict[str, object]:
 def evaluate(args: argparse.Namespace, folder: Path) -> tuple[dict, list[Outcome]]:
     """Run every stage; the figures and every query's outcome."""
     params = FingerprintParams()
-    with empty_store(args, params, folder) as store:  # first, so that a store that fails does so at once
+    with empty_store(args, params, folder) as (store, settle):  # first: a store that fails does so at once
         songs = corpus(args)
         groups = shared_audio_groups(songs, params, folder)
         group_of = {name: index for index, group in enumerate(groups) for name in group}
@@ -727,6 +736,7 @@ def evaluate(args: argparse.Namespace, folder: Path) -> tuple[dict, list[Outcome
         by_name = {song.name: song for song in songs}
         to_store = [by_name[name] for name in sorted(stored_names)]
         report, ingest_s = ingest(store, to_store, params, args.processes, folder)
+        settle()
         stores = {args.backend: measure_store(store, report, ingest_s)}
         added = {Path(path).stem for path in report.added}
         stored = [song for song in songs if song.name in added]

@@ -165,7 +165,7 @@ def query(
 def measure_size(server: MariaDBServer, store: MySQLStore, audio_s: float, point: Checkpoint) -> None:
     """Bytes on disk (data and indexes) per second of stored audio, after MyRocks flushed its memory."""
     if store.engine == "ROCKSDB":
-        server._admin("SET GLOBAL rocksdb_force_flush_memtable_now = 1")
+        server.flush_memtables()
     point.size_bytes_per_audio_s = store.size_bytes() / audio_s
 
 

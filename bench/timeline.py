@@ -106,7 +106,7 @@ def store_options(args: argparse.Namespace, folder: Path) -> Iterator[tuple[str,
     if args.backend == "sqlite":
         yield "sqlite", {"path": str(folder / "timeline.sqlite3")}
         return
-    with mysql_options(args) as options:
+    with mysql_options(args) as (options, _):
         yield "mysql", options
 
 

@@ -187,6 +187,10 @@ class MariaDBServer:
         self._admin(f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{self.user}'@'%'")
         return self.connection_options(name)
 
+    def flush_memtables(self) -> None:
+        """Write what MyRocks holds in memory to its files, so that their size is the store's."""
+        self._admin("SET GLOBAL rocksdb_force_flush_memtable_now = 1")
+
     def drop_database(self, name: str) -> None:
         self._admin(f"DROP DATABASE IF EXISTS `{name}`")
 
