@@ -60,3 +60,15 @@ def test_confidence_is_half_at_the_bar_and_grows_towards_one():
     assert confidence(0.0, 12) == 0.0
     assert confidence(12.0, 12) == pytest.approx(0.5)
     assert 0.9 < confidence(48.0, 12) < 1.0
+
+
+def test_the_bar_is_lower_for_clips_shorter_than_two_seconds(recognizer):
+    full = PARAMS.min_aligned_hashes
+    bars = [recognizer.match_bar(d) for d in (0.3, 1.0, 1.2, 1.5, 1.9, 2.0, 5.0, 60.0)]
+    assert bars[:2] == [pytest.approx(full * 2 / 3)] * 2
+    assert bars[1] < bars[2] < bars[3] < bars[4] < bars[5]
+    assert bars[5:] == [full] * 3
+    clip = synth_song(3, duration_s=30.0, sample_rate=RATE)[int(12.6 * RATE) : int(13.6 * RATE)]
+    (match,) = recognizer.recognize_samples(clip, sample_rate=RATE).matches
+    assert match.song_name == "song 3"
+    assert match.confidence >= 0.5  # the bar the answer cleared is the 1 s one
