@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +43,7 @@ from fingerprint.recognizer import Recognizer  # noqa: E402
 from tests.mariadb import ROCKSDB_OPTIONS, MariaDBServer  # noqa: E402
 
 CLIP_S = 5.0
+SWEEP_CLIPS = 50  # clips per budget of --budgets
 OFFSET_TOLERANCE_S = 0.2
 WRITERS = 2
 # Caches sized for a 24 GB machine: MyRocks' block cache, InnoDB's buffer pool (songs, and InnoDB runs).
@@ -99,6 +100,8 @@ class Checkpoint:
     correct: int = 0
     offset_right: int = 0
     size_bytes_per_audio_s: float = 0.0
+    # query_row_budget -> (top-1 share, p95 ms) of the sweep's clips
+    budget_sweep: dict[int, tuple[float, float]] = field(default_factory=dict)
 
 
 def fill(options: dict, model: HashModel, durations: npt.NDArray, start: int, stop: int) -> list[float]:
@@ -192,6 +195,23 @@ def report(
             f"{100 * point.correct / max(1, args.clips):.1f} % | "
             f"{100 * point.offset_right / max(1, point.correct):.1f} % | {point.size_bytes_per_audio_s:.0f} |"
         )
+    sweep = sorted({budget for point in points for budget in point.budget_sweep})
+    if sweep:
+        lines += [
+            "",
+            "Top-1 and query p95 by `query_row_budget` (0: none), "
+            f"{SWEEP_CLIPS} clips each, the same at every budget:",
+            "",
+            "| songs stored | " + " | ".join(f"{budget:,}" for budget in sweep) + " |",
+            "|---|" + "---|" * len(sweep),
+        ]
+        for point in points:
+            cells = (point.budget_sweep.get(budget) for budget in sweep)
+            lines.append(
+                f"| {point.songs:,} | "
+                + " | ".join(f"{100 * c[0]:.0f} % / {c[1]:.0f} ms" if c else "" for c in cells)
+                + " |"
+            )
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines += [
         "",
@@ -210,6 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine", choices=("rocksdb", "innodb"), default="rocksdb")
     parser.add_argument("--checkpoints", default="0,10000,100000", help="library sizes to measure at")
     parser.add_argument("--clips", type=int, default=200, help="clips recognised per checkpoint")
+    parser.add_argument(
+        "--budgets",
+        type=lambda text: [int(n) for n in text.split(",") if n],
+        default=[],
+        help="also recognise clips with these query row budgets (0: none), e.g. 20000,100000,0",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
@@ -245,6 +271,12 @@ def main(argv: list[str] | None = None) -> int:
                 stored += new
                 audio_s += sum(song.duration_s for song in new)
                 query(recognizer, stored, args.clips, rng, point)
+                for budget in args.budgets:
+                    swept = Checkpoint(checkpoint)
+                    tried = Recognizer(store, replace(params, query_row_budget=budget))
+                    query(tried, stored, SWEEP_CLIPS, np.random.default_rng(args.seed), swept)
+                    p95 = float(np.percentile(swept.query_ms, 95))
+                    point.budget_sweep[budget] = (swept.correct / SWEEP_CLIPS, p95)
                 measure_size(server, store, audio_s, point)
                 points.append(point)
                 print(report(args, points, store.engine, model, first_ms), file=sys.stderr)
