@@ -82,7 +82,7 @@ class FingerprintParams:
     # Query only: in a large library a query probes its rarest hashes first and stops once the stored rows
     # they are expected to hit reach this many (fingerprint.rarity); 0 probes every hash. Each row costs
     # about a microsecond to read and move, so this bounds query time; below it nothing is left out.
-    query_row_budget: int = 40_000
+    query_row_budget: int = 150_000
 
     def store_signature(self) -> dict[str, object]:
         """The values a store must have been built with for its hashes to match ours."""
