@@ -81,18 +81,8 @@ def read_audio(
     seconds decoded (None: the whole file). A file whose audio stream is empty gives an empty array; a file
     that cannot be read as audio raises DecodeError naming it and the reason.
     """
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
-        raise ParameterError(f"sample_rate={sample_rate!r} must be a positive integer")
-    if limit_s is not None and not (math.isfinite(limit_s) and limit_s > 0):
-        raise ParameterError(f"limit_s={limit_s!r} must be a positive number of seconds or None")
-    size = _checked_size(path)
-    if size == 0:
-        raise DecodeError(path, "file is empty")
-    if size <= IN_PROCESS_WAV_MAX_BYTES:
-        samples = _read_wav_in_process(path, sample_rate, limit_s)
-        if samples is not None:
-            return samples
-    return _decode_with_ffmpeg(path, sample_rate, limit_s)
+    samples = _small_wav(path, sample_rate, limit_s)
+    return samples if samples is not None else _decode_with_ffmpeg(path, sample_rate, limit_s)
 
 
 def read_audio_chunks(
@@ -103,6 +93,18 @@ def read_audio_chunks(
     Joined end to end, the chunks are exactly `read_audio`'s array, and a file it refuses raises the same
     DecodeError (at the latest when the last chunk has been read).
     """
+    samples = _small_wav(path, sample_rate, limit_s)
+    if samples is None:
+        yield from stream_audio(path, sample_rate=sample_rate, chunk_s=chunk_s, limit_s=limit_s)
+        return
+    step = max(1, int(chunk_s * sample_rate))
+    yield from (samples[start : start + step] for start in range(0, len(samples), step))
+
+
+def _small_wav(
+    path: str | os.PathLike[str], sample_rate: int, limit_s: float | None
+) -> npt.NDArray[np.float32] | None:
+    """Check a decoding request; the samples if the file is a WAV small enough to read in process."""
     if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
         raise ParameterError(f"sample_rate={sample_rate!r} must be a positive integer")
     if limit_s is not None and not (math.isfinite(limit_s) and limit_s > 0):
@@ -110,13 +112,7 @@ def read_audio_chunks(
     size = _checked_size(path)
     if size == 0:
         raise DecodeError(path, "file is empty")
-    if size <= IN_PROCESS_WAV_MAX_BYTES:
-        samples = _read_wav_in_process(path, sample_rate, limit_s)
-        if samples is not None:
-            step = max(1, int(chunk_s * sample_rate))
-            yield from (samples[start : start + step] for start in range(0, len(samples), step))
-            return
-    yield from stream_audio(path, sample_rate=sample_rate, chunk_s=chunk_s, limit_s=limit_s)
+    return _read_wav_in_process(path, sample_rate, limit_s) if size <= IN_PROCESS_WAV_MAX_BYTES else None
 
 
 def file_sha1(path: str | os.PathLike[str]) -> str:
