@@ -104,14 +104,20 @@ class SQLiteSettings:
 
 
 @dataclass(frozen=True)
-class MySQLSettings:
-    """A MySQL/MariaDB server reached through mysqlclient."""
+class ServerSettings:
+    """Where a MySQL/MariaDB database is and who logs in to it."""
 
     host: str = "127.0.0.1"
     port: int = 3306
     user: str = "root"
     password: str = field(default="", repr=False)
     database: str = "dejavu"
+
+
+@dataclass(frozen=True)
+class MySQLSettings(ServerSettings):
+    """The MySQL/MariaDB server the app talks to, reached through mysqlclient."""
+
     # A Unix socket path; when set it is used instead of host and port.
     unix_socket: str | None = None
     connect_timeout_s: int = 5
@@ -121,14 +127,8 @@ class MySQLSettings:
 
 
 @dataclass(frozen=True)
-class ShardSettings:
+class ShardSettings(ServerSettings):
     """One backend server holding a share of the fingerprints table (see database/shards.py)."""
-
-    host: str = "127.0.0.1"
-    port: int = 3306
-    user: str = "root"
-    password: str = field(default="", repr=False)
-    database: str = "dejavu"
 
 
 @dataclass(frozen=True)
