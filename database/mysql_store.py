@@ -315,13 +315,12 @@ class MySQLStore(SQLStore):
             unfinished = self._query(
                 f"SELECT song_id, claimed_by, {_CLAIM_AGE} FROM songs WHERE fingerprinted = 0"
             )
-            stale = [song_id for song_id, worker, age in unfinished if self._stale(worker, age)]
-            for song_id, worker, _ in unfinished:
-                if song_id in stale:
-                    self._query(
-                        "DELETE FROM songs WHERE song_id = %s AND fingerprinted = 0 AND claimed_by <=> %s",
-                        (song_id, worker),
-                    )
+            stale = [(song_id, worker) for song_id, worker, age in unfinished if self._stale(worker, age)]
+            for song_id, worker in stale:
+                self._query(
+                    "DELETE FROM songs WHERE song_id = %s AND fingerprinted = 0 AND claimed_by <=> %s",
+                    (song_id, worker),
+                )
         return len(stale)
 
     def add_song(
