@@ -19,29 +19,12 @@ from config import (
     load_config,
 )
 from config.loader import PARAMS_ANY_SIGN, PARAMS_MAY_BE_ZERO
+from tests.config.config_files import error_of, write
 
 SAMPLE = Path(__file__).resolve().parents[2] / "dejavu.cnf.SAMPLE"
 SECRET = "s3cr3t-Pa55"
 BAD_LIMIT = "fingerprint_limit must be a positive number of seconds, or null for whole songs; got "
 NOT_TEXT = "not a text file; the config must be JSON text (see dejavu.cnf.SAMPLE)"
-
-
-def write(folder: Path, content: object, name: str = "dejavu.cnf") -> Path:
-    """A config file holding `content`: bytes and str as they are, anything else as JSON."""
-    path = folder / name
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content if isinstance(content, str) else json.dumps(content, indent=2))
-    return path
-
-
-def error_of(path: Path) -> str:
-    with pytest.raises(ConfigError) as raised:
-        load_config(path)
-    message = str(raised.value)
-    assert "\n" not in message
-    return message
 
 
 def test_no_path_and_no_dejavu_cnf_gives_the_defaults(

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from config import AppConfig, ConfigError, MySQLSettings, ShardSettings, load_config
+from config import AppConfig, MySQLSettings, ShardSettings, load_config
 from config.writer import save_config
+from tests.config.config_files import error_of, write
 
 SECRET = "sh4rd-Pa55"
 HEAD = {"host": "head.example", "user": "app", "password": "head-pw", "database": "dejavu"}
-
-
-def write(folder: Path, document: dict) -> Path:
-    path = folder / "dejavu.cnf"
-    path.write_text(json.dumps(document))
-    return path
-
-
-def error_of(path: Path) -> str:
-    with pytest.raises(ConfigError) as raised:
-        load_config(path)
-    message = str(raised.value)
-    assert "\n" not in message
-    return message
 
 
 def test_shards_are_read_in_order_with_defaults(tmp_path: Path) -> None:
