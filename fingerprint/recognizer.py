@@ -131,7 +131,11 @@ class Recognizer:
         if self.params.query_row_budget <= 0:
             return probes
         if self._stats is None or time.monotonic() - self._stats_read > self.stats_ttl_s:
-            self._stats = (HashPrior.from_json(self.store.get_meta(PRIOR_META_NAME)), self.store.counts()[1])
+            stored_rows = self.store.counts()[1]
+            # A library within the budget is probed whole whatever the prior says: do not read it then.
+            within = stored_rows <= self.params.query_row_budget
+            prior = HashPrior.empty() if within else HashPrior.from_json(self.store.get_meta(PRIOR_META_NAME))
+            self._stats = (prior, stored_rows)
             self._stats_read = time.monotonic()
         prior, stored_rows = self._stats
         return probes_within_budget(probes, prior, stored_rows, self.params.query_row_budget)
