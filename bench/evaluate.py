@@ -381,10 +381,11 @@ class QueryRunner:
         expected: tuple[str, ...] = (),
         start_s: float = 0.0,
         mp3: bool = False,
+        exhaustive: bool = False,
     ) -> Outcome:
         path = self.write(samples, rate, mp3)
         started = time.perf_counter()
-        result = self.recognizer.recognize_file(path)
+        result = self.recognizer.recognize_file(path, exhaustive=exhaustive)
         wall_s = time.perf_counter() - started
         return Outcome(condition, expected, start_s, len(samples) / rate, result, wall_s)
 
@@ -514,7 +515,11 @@ def query_mixes(
             expected = (first.song.name, second.song.name)
             for ratio, batch in batches.items():
                 samples = mix(first.samples, level_matched, ratio)
-                batch.append(runner.run(mix_name(ratio), samples, expected=expected, start_s=first.start_s))
+                # As the app's mix does (Recognizer.recognize_mix): both songs are looked for.
+                outcome = runner.run(
+                    mix_name(ratio), samples, expected=expected, start_s=first.start_s, exhaustive=True
+                )
+                batch.append(outcome)
     for ratio, batch in batches.items():
         log_condition(mix_name(ratio), batch)
     return [outcome for batch in batches.values() for outcome in batch], skipped

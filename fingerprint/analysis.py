@@ -52,7 +52,7 @@ def _find_peaks(s_db: npt.NDArray[np.float32], params: FingerprintParams, peaks_
 
 def fingerprint_samples(samples: object, params: FingerprintParams) -> Fingerprints:
     """The hashes a song is stored with."""
-    return _fingerprints(samples, params, params.peaks_per_second, params.fan_value)
+    return _hashes(constellation(samples, params), params, params.fan_value)
 
 
 def fingerprint_chunks(
@@ -109,12 +109,6 @@ def _streamed_peaks(chunks: Iterable[object], params: FingerprintParams, block_f
     )
 
 
-def _fingerprints(
-    samples: object, params: FingerprintParams, peaks_per_second: int, fan_value: int
-) -> Fingerprints:
-    return _hashes(constellation(samples, params, peaks_per_second=peaks_per_second), params, fan_value)
-
-
 def _hashes(peaks: Peaks, params: FingerprintParams, fan_value: int) -> Fingerprints:
     hashes, offsets = landmark_hashes(
         peaks,
@@ -126,21 +120,37 @@ def _hashes(peaks: Peaks, params: FingerprintParams, fan_value: int) -> Fingerpr
     return _distinct(hashes, offsets)
 
 
-def query_fingerprints(samples: object, params: FingerprintParams) -> Fingerprints:
+@dataclass(frozen=True)
+class QueryFingerprints(Fingerprints):
+    """A query's (hash, offset) pairs, and which of its hashes the store's own analysis gives."""
+
+    # The distinct hashes found at the store's peak density and fan value: the ones most likely to be
+    # stored, which the recogniser looks up first (fingerprint.recognizer).
+    store_like: npt.NDArray[np.int64]
+
+
+def query_fingerprints(samples: object, params: FingerprintParams) -> QueryFingerprints:
     """The hashes a query is looked up with: the union over `params.query_shifts` sub-hop shifts.
 
     A clip rarely starts on the store's frame grid; analysing it at several shifts of a fraction of a hop
-    finds the frames that line up best. Offsets of every shift are in frames of the unshifted query.
+    finds the frames that line up best. Each shift is analysed twice on one spectrogram: at the query's
+    density (more peaks, more targets each, so that stored pairs are found even when noise reorders the
+    peaks) and at the store's own. Offsets of every shift are in frames of the unshifted query.
     """
     samples = valid_samples(samples)
     step = max(params.hop_length // params.query_shifts, 1)
-    parts = [
-        _fingerprints(samples[shift:], params, params.query_peaks_per_second, params.query_fan_value)
-        for shift in range(0, params.hop_length, step)
-    ]
-    hashes = np.concatenate([p.hashes for p in parts])
-    offsets = np.concatenate([p.offsets for p in parts])
-    return _distinct(hashes, offsets)
+    dense, store_like = [], []
+    for shift in range(0, params.hop_length, step):
+        s_db = spectrogram(samples[shift:], n_fft=params.n_fft, hop_length=params.hop_length)
+        peaks = _find_peaks(s_db, params, params.query_peaks_per_second)
+        dense.append(_hashes(peaks, params, params.query_fan_value))
+        peaks = _find_peaks(s_db, params, params.peaks_per_second)
+        store_like.append(_hashes(peaks, params, params.fan_value))
+    parts = dense + store_like
+    union = _distinct(np.concatenate([p.hashes for p in parts]), np.concatenate([p.offsets for p in parts]))
+    return QueryFingerprints(
+        union.hashes, union.offsets, store_like=np.unique(np.concatenate([p.hashes for p in store_like]))
+    )
 
 
 def _distinct(hashes: npt.NDArray[np.int64], offsets: npt.NDArray[np.int32]) -> Fingerprints:

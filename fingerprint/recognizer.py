@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from config.settings import FingerprintParams
 from database.base import SongRecord, Store
-from fingerprint.analysis import query_fingerprints
+from fingerprint.analysis import QueryFingerprints, query_fingerprints
 from fingerprint.audio import Samples, clip, mix, resample, valid_samples
 from fingerprint.decoder import read_audio
 from fingerprint.matching import Candidate, Pairs, align_matches, join_hits, significance
@@ -21,6 +21,8 @@ from fingerprint.types import Match, RecognitionResult, SongEvidence
 
 #: The share of `min_aligned_hashes` a clip of 1 s (or less) must reach; it grows to all of it at 2 s.
 SHORT_CLIP_BAR = 2 / 3
+#: What `Store.lookup` returns: the (hash, song_id, offset) of every stored row hit, as three arrays.
+Hits = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32]]
 
 
 def confidence(significance: float, threshold: float) -> float:
@@ -60,11 +62,16 @@ class Recognizer:
         return clip(samples, sample_rate=self.params.sample_rate, start_s=start_s)
 
     def recognize_file(
-        self, path: str | Path, *, start_s: float = 0.0, duration_s: float | None = None
+        self,
+        path: str | Path,
+        *,
+        start_s: float = 0.0,
+        duration_s: float | None = None,
+        exhaustive: bool = False,
     ) -> RecognitionResult:
-        """Recognise a file, or the part of it from `start_s` lasting `duration_s`."""
+        """Recognise a file, or its part from `start_s` lasting `duration_s` (see `recognize_samples`)."""
         samples = self.read_clip(path, start_s=start_s, duration_s=duration_s)
-        return self.recognize_samples(samples, sample_rate=self.params.sample_rate)
+        return self.recognize_samples(samples, sample_rate=self.params.sample_rate, exhaustive=exhaustive)
 
     def load_mix(
         self,
@@ -97,39 +104,73 @@ class Recognizer:
             path_a, path_b, ratio=ratio, start_a_s=start_a_s, start_b_s=start_b_s, duration_s=duration_s
         )
         rate = self.params.sample_rate
-        return MixedQuery(samples, rate, self.recognize_samples(samples, sample_rate=rate))
+        return MixedQuery(samples, rate, self.recognize_samples(samples, sample_rate=rate, exhaustive=True))
 
-    def recognize_samples(self, samples: object, *, sample_rate: int) -> RecognitionResult:
-        """Recognise a mono signal at any sample rate (the microphone's, a mix's)."""
+    def recognize_samples(
+        self, samples: object, *, sample_rate: int, exhaustive: bool = False
+    ) -> RecognitionResult:
+        """Recognise a mono signal at any sample rate (the microphone's, a mix's).
+
+        The query's store-like hashes (`QueryFingerprints.store_like`) are looked up first: they hold most
+        of the evidence for a fraction of the rows. The rest are looked up only when those name no song,
+        or always with `exhaustive` (a mix, whose weaker song must be found too).
+        """
         started = time.perf_counter()
         samples = resample(valid_samples(samples), from_rate=sample_rate, to_rate=self.params.sample_rate)
         query = query_fingerprints(samples, self.params)
-        fingerprinted = time.perf_counter()
-        hits = self.store.lookup(self.probes(query.hashes))
-        looked_up = time.perf_counter()
         duration_s = len(samples) / self.params.sample_rate
-        pairs = join_hits(query.hashes, query.offsets, *hits)
-        matches, best_rejected = self.decide(
-            pairs, input_total_hashes=len(query), query_duration_s=duration_s
-        )
-        aligned = time.perf_counter()
+        fingerprinted = time.perf_counter()
+        first, rest = self.probes(query)
+        hits = self.store.lookup(first)
+        lookup_s = time.perf_counter() - fingerprinted
+        pairs, matches, best_rejected = self._judge(query, hits, duration_s)
+        probed = first.size
+        if rest.size and (exhaustive or not matches):
+            probed += rest.size
+            looking = time.perf_counter()
+            more = self.store.lookup(rest)
+            lookup_s += time.perf_counter() - looking
+            hits = tuple(np.concatenate(both) for both in zip(hits, more, strict=True))
+            pairs, matches, best_rejected = self._judge(query, hits, duration_s)
+        finished = time.perf_counter()
         return RecognitionResult(
             matches=tuple(matches),
             best_rejected=best_rejected,
             input_total_hashes=len(query),
+            probed_hashes=probed,
             query_duration_s=duration_s,
             fingerprint_time_s=fingerprinted - started,
-            query_time_s=looked_up - fingerprinted,
-            align_time_s=aligned - looked_up,
+            query_time_s=lookup_s,
+            align_time_s=finished - fingerprinted - lookup_s,
             evidence=self.evidence(pairs, [*matches, *([best_rejected] if best_rejected else [])]),
         )
 
-    def probes(self, hashes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        """The distinct query hashes to look up: all of them, or in a large library the rarest ones that
-        fit the row budget (`FingerprintParams.query_row_budget`)."""
-        probes = np.unique(hashes)
-        if self.params.query_row_budget <= 0:
-            return probes
+    def _judge(
+        self, query: QueryFingerprints, hits: Hits, duration_s: float
+    ) -> tuple[Pairs, list[Match], Match | None]:
+        pairs = join_hits(query.hashes, query.offsets, *hits)
+        matches, rejected = self.decide(pairs, input_total_hashes=len(query), query_duration_s=duration_s)
+        return pairs, matches, rejected
+
+    def probes(self, query: QueryFingerprints) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The distinct hashes to look up first (the store-like ones) and, if need be, after them (the rest).
+
+        In a large library each pass keeps the rarest of its hashes whose expected rows fit the row budget
+        (`FingerprintParams.query_row_budget`); in a small one every hash is looked up.
+        """
+        first = np.unique(query.store_like)
+        rest = np.setdiff1d(query.hashes, first)
+        budget = self.params.query_row_budget
+        if budget <= 0:
+            return first, rest
+        prior, stored_rows = self._hash_stats()
+        return (
+            probes_within_budget(first, prior, stored_rows, budget),
+            probes_within_budget(rest, prior, stored_rows, budget),
+        )
+
+    def _hash_stats(self) -> tuple[HashPrior, int]:
+        """The store's hash statistics and stored rows, read at most every `stats_ttl_s` seconds."""
         if self._stats is None or time.monotonic() - self._stats_read > self.stats_ttl_s:
             stored_rows = self.store.counts()[1]
             # A library within the budget is probed whole whatever the prior says: do not read it then.
@@ -137,8 +178,7 @@ class Recognizer:
             prior = HashPrior.empty() if within else HashPrior.from_json(self.store.get_meta(PRIOR_META_NAME))
             self._stats = (prior, stored_rows)
             self._stats_read = time.monotonic()
-        prior, stored_rows = self._stats
-        return probes_within_budget(probes, prior, stored_rows, self.params.query_row_budget)
+        return self._stats
 
     def decide(
         self, pairs: Pairs, *, input_total_hashes: int, query_duration_s: float

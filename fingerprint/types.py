@@ -67,6 +67,8 @@ class RecognitionResult:
     # The best candidate that did not clear the bar, shown with a "no match" answer; None if no hash hit.
     best_rejected: Match | None
     input_total_hashes: int
+    # Distinct query hashes looked up: the store-like ones, or all (fingerprint.recognizer).
+    probed_hashes: int
     query_duration_s: float
     fingerprint_time_s: float
     query_time_s: float
@@ -88,6 +90,7 @@ class RecognitionResult:
             "results": [m.to_dict() for m in self.matches],
             "best_rejected": self.best_rejected.to_dict() if self.best_rejected else None,
             "input_total_hashes": self.input_total_hashes,
+            "probed_hashes": self.probed_hashes,
             "query_duration_s": round(self.query_duration_s, 4),
             "fingerprint_time": round(self.fingerprint_time_s, 4),
             "query_time": round(self.query_time_s, 4),

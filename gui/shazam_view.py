@@ -336,5 +336,7 @@ def recognise(request: MixRequest, config: AppConfig, open_store: StoreOpener) -
         if request.snr_db is not None and len(samples):
             samples = add_white_noise(samples, snr_db=request.snr_db, rng=np.random.default_rng())
         rate = config.fingerprint.sample_rate
-        result = recognizer.recognize_samples(samples, sample_rate=rate)
+        # A mix holds two songs: look for the weaker one too even when the louder one is found at once.
+        is_mix = request.path_b is not None
+        result = recognizer.recognize_samples(samples, sample_rate=rate, exhaustive=is_mix)
         return Recognition(request.describe(), samples, rate, result, request.set_shares())

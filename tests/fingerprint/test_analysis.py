@@ -46,6 +46,10 @@ def test_query_fingerprints_cover_the_stored_ones_for_an_on_grid_clip():
     query_pairs = set(zip(query.hashes.tolist(), query.offsets.tolist(), strict=True))
     inner = {p for p in stored_pairs if 40 <= p[1] <= 100}
     assert len(inner & query_pairs) >= 0.8 * len(inner)
+    # The store-like hashes are the store's own analysis: away from the clip's edges they are all there.
+    inner_hashes = {h for h, offset in inner if 40 <= offset <= 80}
+    assert inner_hashes <= set(query.store_like.tolist())
+    assert set(query.store_like.tolist()) <= set(query.hashes.tolist())
 
 
 def test_silence_and_tiny_input_give_no_fingerprints():

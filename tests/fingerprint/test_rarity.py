@@ -83,14 +83,18 @@ def test_an_ingest_keeps_the_store_statistics_and_a_query_probes_within_budget(t
         assert prior.songs == 3
         assert prior.anchor_counts.sum() == store.counts()[1]
 
-        query = query_fingerprints(synth_song(1, duration_s=12.0)[8000:48000], params).hashes
-        assert np.array_equal(Recognizer(store, params).probes(query), np.unique(query))
+        query = query_fingerprints(synth_song(1, duration_s=12.0)[8000:48000], params)
+        first, rest = Recognizer(store, params).probes(query)
+        assert np.array_equal(first, np.unique(query.store_like))
+        assert np.array_equal(np.union1d(first, rest), np.unique(query.hashes))
+        assert np.intersect1d(first, rest).size == 0
         # A library large enough that probing every hash would cost more than the budget.
-        probes = np.unique(query)
+        probes = np.unique(query.hashes)
         filler = np.repeat(probes, 40)
         store.add_song("Filler", "f" * 40, 60.0, filler, np.arange(filler.size) % 100_000)
-        expected_rows = prior.row_share(probes).sum() * store.counts()[1]
+        expected_rows = prior.row_share(rest).sum() * store.counts()[1]
         assert expected_rows > 10
         half = int(expected_rows / 2)
-        kept = Recognizer(store, replace(params, query_row_budget=half)).probes(query)
-        assert 0 < kept.size < probes.size
+        kept_first, kept_rest = Recognizer(store, replace(params, query_row_budget=half)).probes(query)
+        assert 0 < kept_rest.size < rest.size
+        assert prior.row_share(kept_first).sum() * store.counts()[1] <= half

@@ -3,7 +3,7 @@ import pytest
 
 from config.settings import FingerprintParams
 from database.sqlite_store import SQLiteStore
-from fingerprint.analysis import fingerprint_samples
+from fingerprint.analysis import fingerprint_samples, query_fingerprints
 from fingerprint.audio import mix, resample
 from fingerprint.recognizer import Recognizer, confidence
 from tests.synth import synth_song
@@ -52,8 +52,26 @@ def test_unknown_audio_is_no_match_with_the_best_candidate_kept(recognizer):
 def test_a_mix_names_both_songs_the_louder_first(recognizer):
     a = synth_song(1, duration_s=30.0, sample_rate=RATE)[5 * RATE : 15 * RATE]
     b = synth_song(3, duration_s=30.0, sample_rate=RATE)[12 * RATE : 22 * RATE]
-    result = recognizer.recognize_samples(mix(a, b, 0.3), sample_rate=RATE)
+    result = recognizer.recognize_samples(mix(a, b, 0.3), sample_rate=RATE, exhaustive=True)
     assert [m.song_name for m in result.matches[:2]] == ["song 1", "song 3"]
+
+
+def test_a_clip_named_by_its_store_like_hashes_looks_up_no_others(recognizer):
+    clip = synth_song(2, duration_s=30.0, sample_rate=RATE)[int(4.2 * RATE) : int(9.2 * RATE)]
+    query = query_fingerprints(clip, PARAMS)
+    quick = recognizer.recognize_samples(clip, sample_rate=RATE)
+    assert quick.probed_hashes == query.store_like.size < np.unique(query.hashes).size
+    whole = recognizer.recognize_samples(clip, sample_rate=RATE, exhaustive=True)
+    assert whole.probed_hashes == np.unique(query.hashes).size
+    assert [m.song_name for m in quick.matches] == [m.song_name for m in whole.matches] == ["song 2"]
+    assert quick.matches[0].offset_seconds == whole.matches[0].offset_seconds
+
+
+def test_audio_that_is_not_stored_is_looked_up_whole_before_no_match(recognizer):
+    unknown = synth_song(9, duration_s=8.0, sample_rate=RATE)
+    result = recognizer.recognize_samples(unknown, sample_rate=RATE)
+    assert not result.is_match
+    assert result.probed_hashes == np.unique(query_fingerprints(unknown, PARAMS).hashes).size
 
 
 def test_confidence_is_half_at_the_bar_and_grows_towards_one():
