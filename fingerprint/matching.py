@@ -97,10 +97,11 @@ def align_matches(
 ) -> list[Candidate]:
     """The best offset difference of each song; the `max_candidates` songs with most aligned hashes.
 
-    Votes on differences within `tolerance` frames of each other are counted together.
-    The aligned count of a candidate is the number of distinct hash values in its winning window, so a
-    hash that repeats in the song or the query cannot vote many times. `significance` weighs a candidate
-    against chance.
+    Votes on differences within `tolerance` frames of each other are counted together, and a hash votes
+    once per difference, so a hash that repeats in the song or the query (a held chord, a drum loop)
+    cannot outvote the offset where many different hashes agree. The aligned count of a candidate is the
+    number of distinct hash values in its winning window. `significance` weighs a candidate against
+    chance.
     """
     if tolerance < 0:
         raise ParameterError(f"tolerance={tolerance} must not be negative")
@@ -113,7 +114,12 @@ def align_matches(
     shift = -int(differences.min()) + tolerance
     span = int(differences.max()) + shift + tolerance + 1
     keys = song_ids * span + (differences + shift)
-    unique_keys, counts = np.unique(keys, return_counts=True)
+    # A hash votes once per (song, difference), however often it repeats there in the song or the query.
+    order = np.lexsort((hashes, keys))
+    sorted_keys, sorted_hashes = keys[order], hashes[order]
+    first_vote = np.ones(len(order), dtype=bool)
+    first_vote[1:] = (sorted_keys[1:] != sorted_keys[:-1]) | (sorted_hashes[1:] != sorted_hashes[:-1])
+    unique_keys, counts = np.unique(sorted_keys[first_vote], return_counts=True)
     # Votes in the window [key - tolerance, key + tolerance] of each key, via a cumulative sum.
     cumulative = np.concatenate(([0], np.cumsum(counts)))
     window_votes = (

@@ -48,6 +48,13 @@ def test_a_hash_repeated_on_one_offset_votes_once():
     assert candidate.aligned == 1
 
 
+def test_the_offset_is_where_most_distinct_hashes_agree_not_most_repeats():
+    # Hash 42 repeats ten times at difference 50; three different hashes agree on difference 200.
+    pairs = _pairs([1] * 13, [50] * 10 + [200] * 3, [42] * 10 + [1, 2, 3])
+    (candidate,) = align_matches(pairs, tolerance=1, max_candidates=3)
+    assert (candidate.offset_frames, candidate.aligned) == (200, 3)
+
+
 def test_no_hits_no_candidates():
     assert align_matches(_pairs([], [], []), tolerance=1, max_candidates=3) == []
 
