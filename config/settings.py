@@ -79,9 +79,13 @@ class FingerprintParams:
     min_aligned_hashes: int = 12
     # Query only: how many matches a recognition returns at most (a mix of several songs names each).
     max_matches: int = 5
-    # Query only: in a large library a query probes its rarest hashes first and stops once the stored rows
-    # they are expected to hit reach this many (fingerprint.rarity); 0 probes every hash. Each row costs
-    # about a microsecond to read and move, so this bounds query time; below it nothing is left out.
+    # Query only: a query first looks up its store-like hashes (those the store's own density gives, most
+    # likely stored), and the rest only if those name no song. In a large library each look-up probes its
+    # rarest hashes first and stops once the stored rows they are expected to hit reach its budget
+    # (fingerprint.rarity); 0 probes every hash. Rows cost a few microseconds each to read and move, so
+    # the first budget bounds the time of most queries and the second that of the hard ones (noise, no
+    # match); below them nothing is left out.
+    first_pass_row_budget: int = 10_000
     query_row_budget: int = 150_000
 
     def store_signature(self) -> dict[str, object]:

@@ -124,9 +124,9 @@ class Recognizer:
         hits = self.store.lookup(first)
         lookup_s = time.perf_counter() - fingerprinted
         pairs, matches, best_rejected = self._judge(query, hits, duration_s)
-        probed = first.size
+        probed, lookups = first.size, 1
         if rest.size and (exhaustive or not matches):
-            probed += rest.size
+            probed, lookups = probed + rest.size, 2
             looking = time.perf_counter()
             more = self.store.lookup(rest)
             lookup_s += time.perf_counter() - looking
@@ -138,6 +138,7 @@ class Recognizer:
             best_rejected=best_rejected,
             input_total_hashes=len(query),
             probed_hashes=probed,
+            lookups=lookups,
             query_duration_s=duration_s,
             fingerprint_time_s=fingerprinted - started,
             query_time_s=lookup_s,
@@ -153,28 +154,28 @@ class Recognizer:
         return pairs, matches, rejected
 
     def probes(self, query: QueryFingerprints) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """The distinct hashes to look up first (the store-like ones) and, if need be, after them (the rest).
+        """The distinct hashes to look up first (store-like ones) and, if need be, after them (the rest).
 
-        In a large library each pass keeps the rarest of its hashes whose expected rows fit the row budget
-        (`FingerprintParams.query_row_budget`); in a small one every hash is looked up.
+        In a large library the first look-up keeps the rarest store-like hashes whose expected rows fit
+        `first_pass_row_budget`, and the second the rarest of the others that fit `query_row_budget`; in a
+        small one every hash is looked up (see `FingerprintParams`).
         """
+        params = self.params
         first = np.unique(query.store_like)
-        rest = np.setdiff1d(query.hashes, first)
-        budget = self.params.query_row_budget
-        if budget <= 0:
-            return first, rest
-        prior, stored_rows = self._hash_stats()
-        return (
-            probes_within_budget(first, prior, stored_rows, budget),
-            probes_within_budget(rest, prior, stored_rows, budget),
-        )
+        if params.first_pass_row_budget > 0 or params.query_row_budget > 0:
+            prior, stored_rows = self._hash_stats()
+            first = probes_within_budget(first, prior, stored_rows, params.first_pass_row_budget)
+            rest = np.setdiff1d(query.hashes, first)
+            return first, probes_within_budget(rest, prior, stored_rows, params.query_row_budget)
+        return first, np.setdiff1d(query.hashes, first)
 
     def _hash_stats(self) -> tuple[HashPrior, int]:
         """The store's hash statistics and stored rows, read at most every `stats_ttl_s` seconds."""
         if self._stats is None or time.monotonic() - self._stats_read > self.stats_ttl_s:
             stored_rows = self.store.counts()[1]
-            # A library within the budget is probed whole whatever the prior says: do not read it then.
-            within = stored_rows <= self.params.query_row_budget
+            # A library within the budgets is probed whole whatever the prior says: do not read it then.
+            budgets = [b for b in (self.params.first_pass_row_budget, self.params.query_row_budget) if b > 0]
+            within = stored_rows <= min(budgets, default=0)
             prior = HashPrior.empty() if within else HashPrior.from_json(self.store.get_meta(PRIOR_META_NAME))
             self._stats = (prior, stored_rows)
             self._stats_read = time.monotonic()

@@ -67,8 +67,10 @@ class RecognitionResult:
     # The best candidate that did not clear the bar, shown with a "no match" answer; None if no hash hit.
     best_rejected: Match | None
     input_total_hashes: int
-    # Distinct query hashes looked up: the store-like ones, or all (fingerprint.recognizer).
+    # Distinct query hashes looked up, in how many look-ups: 1 when the store-like ones named the song, 2
+    # when the rest were looked up too (fingerprint.recognizer).
     probed_hashes: int
+    lookups: int
     query_duration_s: float
     fingerprint_time_s: float
     query_time_s: float
@@ -91,6 +93,7 @@ class RecognitionResult:
             "best_rejected": self.best_rejected.to_dict() if self.best_rejected else None,
             "input_total_hashes": self.input_total_hashes,
             "probed_hashes": self.probed_hashes,
+            "lookups": self.lookups,
             "query_duration_s": round(self.query_duration_s, 4),
             "fingerprint_time": round(self.fingerprint_time_s, 4),
             "query_time": round(self.query_time_s, 4),

@@ -90,11 +90,20 @@ def test_an_ingest_keeps_the_store_statistics_and_a_query_probes_within_budget(t
         assert np.intersect1d(first, rest).size == 0
         # A library large enough that probing every hash would cost more than the budget.
         probes = np.unique(query.hashes)
-        filler = np.repeat(probes, 40)
+        filler = np.repeat(probes, 400)
         store.add_song("Filler", "f" * 40, 60.0, filler, np.arange(filler.size) % 100_000)
-        expected_rows = prior.row_share(rest).sum() * store.counts()[1]
-        assert expected_rows > 10
-        half = int(expected_rows / 2)
-        kept_first, kept_rest = Recognizer(store, replace(params, query_row_budget=half)).probes(query)
+        rows = store.counts()[1]
+        first_budget = int(prior.row_share(first).sum() * rows / 2)
+        rest_budget = int(prior.row_share(rest).sum() * rows / 2)
+        assert first_budget > 10
+        assert rest_budget > 10
+        budgets = replace(params, first_pass_row_budget=first_budget, query_row_budget=rest_budget)
+        kept_first, kept_rest = Recognizer(store, budgets).probes(query)
+        assert 0 < kept_first.size < first.size
         assert 0 < kept_rest.size < rest.size
-        assert prior.row_share(kept_first).sum() * store.counts()[1] <= half
+        assert prior.row_share(kept_first).sum() * rows <= first_budget
+        assert prior.row_share(kept_rest).sum() * rows <= rest_budget
+        # The store-like hashes left out of the first look-up are looked up in the second.
+        unlimited = replace(budgets, query_row_budget=0)
+        kept_first, everything_else = Recognizer(store, unlimited).probes(query)
+        assert np.array_equal(everything_else, np.setdiff1d(query.hashes, kept_first))

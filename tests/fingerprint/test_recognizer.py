@@ -61,8 +61,10 @@ def test_a_clip_named_by_its_store_like_hashes_looks_up_no_others(recognizer):
     query = query_fingerprints(clip, PARAMS)
     quick = recognizer.recognize_samples(clip, sample_rate=RATE)
     assert quick.probed_hashes == query.store_like.size < np.unique(query.hashes).size
+    assert quick.lookups == 1
     whole = recognizer.recognize_samples(clip, sample_rate=RATE, exhaustive=True)
     assert whole.probed_hashes == np.unique(query.hashes).size
+    assert whole.lookups == 2
     assert [m.song_name for m in quick.matches] == [m.song_name for m in whole.matches] == ["song 2"]
     assert quick.matches[0].offset_seconds == whole.matches[0].offset_seconds
 
@@ -72,6 +74,7 @@ def test_audio_that_is_not_stored_is_looked_up_whole_before_no_match(recognizer)
     result = recognizer.recognize_samples(unknown, sample_rate=RATE)
     assert not result.is_match
     assert result.probed_hashes == np.unique(query_fingerprints(unknown, PARAMS).hashes).size
+    assert result.lookups == 2
 
 
 def test_confidence_is_half_at_the_bar_and_grows_towards_one():

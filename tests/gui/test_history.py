@@ -25,7 +25,7 @@ def match(name: str, confidence: float, offset_seconds: float) -> Match:
 
 
 def recognition(*matches: Match, best_rejected: Match | None = None) -> RecognitionResult:
-    return RecognitionResult(matches, best_rejected, 100, 100, 5.0, 0.1, 0.2, 0.3)
+    return RecognitionResult(matches, best_rejected, 100, 100, 1, 5.0, 0.1, 0.2, 0.3)
 
 
 def rows(path) -> list[dict[str, str]]:
