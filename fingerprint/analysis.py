@@ -12,7 +12,7 @@ from config.settings import FingerprintParams
 from fingerprint.audio import valid_samples
 from fingerprint.errors import ParameterError
 from fingerprint.hashing import landmark_hashes, unpack_hashes
-from fingerprint.peaks import Peaks, find_peaks
+from fingerprint.peaks import Peaks, local_maxima, strongest_per_second
 from fingerprint.spectrogram import spectrogram
 
 #: Spectrogram frames `fingerprint_chunks` analyses at a time (65 s at the defaults, 4 MB of float32).
@@ -39,14 +39,22 @@ def constellation(
 
 
 def _find_peaks(s_db: npt.NDArray[np.float32], params: FingerprintParams, peaks_per_second: int) -> Peaks:
-    return find_peaks(
+    return _strongest(_local_maxima(s_db, params), params, peaks_per_second)
+
+
+def _local_maxima(s_db: npt.NDArray[np.float32], params: FingerprintParams) -> Peaks:
+    return local_maxima(
         s_db,
         freq_radius=params.peak_freq_radius,
         time_radius=params.peak_time_radius,
         amp_min_db=params.amp_min_db,
         min_freq_bin=int(np.ceil(params.min_freq_hz * params.n_fft / params.sample_rate)),
-        max_per_second=peaks_per_second,
-        frames_per_second=params.sample_rate / params.hop_length,
+    )
+
+
+def _strongest(maxima: Peaks, params: FingerprintParams, peaks_per_second: int) -> Peaks:
+    return strongest_per_second(
+        maxima, max_per_second=peaks_per_second, frames_per_second=params.sample_rate / params.hop_length
     )
 
 
@@ -133,18 +141,19 @@ def query_fingerprints(samples: object, params: FingerprintParams) -> QueryFinge
     """The hashes a query is looked up with: the union over `params.query_shifts` sub-hop shifts.
 
     A clip rarely starts on the store's frame grid; analysing it at several shifts of a fraction of a hop
-    finds the frames that line up best. Each shift is analysed twice on one spectrogram: at the query's
-    density (more peaks, more targets each, so that stored pairs are found even when noise reorders the
-    peaks) and at the store's own. Offsets of every shift are in frames of the unshifted query.
+    finds the frames that line up best. The peaks of each shift are kept at two densities: the query's own
+    (more peaks, more targets each, so that stored pairs are found even when noise reorders the peaks)
+    and the store's. Offsets of every shift are in frames of the unshifted query.
     """
     samples = valid_samples(samples)
     step = max(params.hop_length // params.query_shifts, 1)
     dense, store_like = [], []
     for shift in range(0, params.hop_length, step):
         s_db = spectrogram(samples[shift:], n_fft=params.n_fft, hop_length=params.hop_length)
-        peaks = _find_peaks(s_db, params, params.query_peaks_per_second)
+        maxima = _local_maxima(s_db, params)
+        peaks = _strongest(maxima, params, params.query_peaks_per_second)
         dense.append(_hashes(peaks, params, params.query_fan_value))
-        peaks = _find_peaks(s_db, params, params.peaks_per_second)
+        peaks = _strongest(maxima, params, params.peaks_per_second)
         store_like.append(_hashes(peaks, params, params.fan_value))
     parts = dense + store_like
     union = _distinct(np.concatenate([p.hashes for p in parts]), np.concatenate([p.offsets for p in parts]))

@@ -55,7 +55,7 @@ def landmark_hashes(
     """Pair each peak with up to `fan_value` following peaks in its target zone; return (hashes, offsets).
 
     The target zone of an anchor is ``dt_min <= dt <= dt_max`` frames later and ``|df| <= df_max`` bins
-    away; the nearest targets in time are taken first. `peaks` must be sorted by time (as `find_peaks`
+    away; the nearest targets in time are taken first. `peaks` must be sorted by time (as `local_maxima`
     returns them). Offsets are the anchors' time frames; the result is sorted by offset.
     """
     if fan_value < 1:

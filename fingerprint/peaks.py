@@ -23,30 +23,21 @@ class Peaks:
         return len(self.freq_bins)
 
 
-def find_peaks(
+def local_maxima(
     s_db: npt.NDArray[np.float32],
     *,
     freq_radius: int,
     time_radius: int,
     amp_min_db: float,
     min_freq_bin: int = 0,
-    max_per_second: int | None = None,
-    frames_per_second: float = 1.0,
 ) -> Peaks:
-    """Local maxima of a dB spectrogram.
-
-    A peak is a bin that is the maximum of the rectangle of ``+-freq_radius`` bins and ``+-time_radius``
+    """Every bin that is the maximum of the rectangle of ``+-freq_radius`` bins and ``+-time_radius``
     frames around it (the separable maximum filter makes this fast), at least `amp_min_db` loud and at or
-    above `min_freq_bin`. With `max_per_second`, a peak is kept only if it is among the `max_per_second`
-    loudest within half a second (``frames_per_second / 2`` frames) either side, which bounds the density
-    on loud, busy music.
-    """
+    above `min_freq_bin`."""
     if s_db.ndim != 2:
         raise ParameterError(f"spectrogram must be 2-D (bins x frames), got shape {s_db.shape}")
     if freq_radius < 0 or time_radius < 0:
         raise ParameterError(f"peak radii must not be negative, got {freq_radius} and {time_radius}")
-    if max_per_second is not None and max_per_second <= 0:
-        raise ParameterError(f"max_per_second={max_per_second} must be positive")
     if s_db.size == 0:
         return _no_peaks()
     neighbourhood_max = scipy.ndimage.maximum_filter(
@@ -55,10 +46,21 @@ def find_peaks(
     is_peak = (s_db == neighbourhood_max) & (s_db >= amp_min_db)
     is_peak[:min_freq_bin] = False
     freq_bins, time_frames = np.nonzero(is_peak)
-    amps = s_db[freq_bins, time_frames]
-    if max_per_second is not None:
-        keep = _strongest_per_window(time_frames, amps, max_per_second, frames_per_second)
-        freq_bins, time_frames, amps = freq_bins[keep], time_frames[keep], amps[keep]
+    return _sorted_peaks(freq_bins, time_frames, s_db[freq_bins, time_frames])
+
+
+def strongest_per_second(peaks: Peaks, *, max_per_second: int, frames_per_second: float) -> Peaks:
+    """The peaks that are among the `max_per_second` loudest within half a second
+    (``frames_per_second / 2`` frames) either side of them, which bounds the density on loud, busy music."""
+    if max_per_second <= 0:
+        raise ParameterError(f"max_per_second={max_per_second} must be positive")
+    keep = _strongest_per_window(peaks.time_frames, peaks.amps_db, max_per_second, frames_per_second)
+    return Peaks(peaks.freq_bins[keep], peaks.time_frames[keep], peaks.amps_db[keep])
+
+
+def _sorted_peaks(
+    freq_bins: npt.NDArray[np.intp], time_frames: npt.NDArray[np.intp], amps: npt.NDArray[np.float32]
+) -> Peaks:
     order = np.lexsort((freq_bins, time_frames))
     return Peaks(
         freq_bins=freq_bins[order].astype(np.int32),
