@@ -14,6 +14,9 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+#: What `Store.lookup` returns: the (hash, song_id, offset) of every stored row hit, as three arrays.
+Hits = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32]]
+
 
 class StoreError(Exception):
     """Base class of every error raised by `database`."""
@@ -134,9 +137,7 @@ class Store(Protocol):
         """Delete a song and its fingerprints. Raises SongNotFoundError."""
         ...
 
-    def lookup(
-        self, hashes: npt.NDArray[np.int64]
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+    def lookup(self, hashes: npt.NDArray[np.int64]) -> Hits:
         """Every stored (hash, song_id, offset) whose hash is in `hashes`, as three equal-length arrays."""
         ...
 

@@ -21,6 +21,7 @@ import numpy.typing as npt
 from database.base import (
     ClaimLostError,
     DuplicateSongError,
+    Hits,
     SongNotFoundError,
     SongRecord,
     StoreError,
@@ -31,7 +32,6 @@ from database.rows import (
     SONG_COLUMNS,
     check_song,
     fingerprint_arrays,
-    lookup_arrays,
     probe_hashes,
     sha1_bytes,
     song_record,
@@ -423,6 +423,11 @@ class MySQLStore(SQLStore):
             )
         return [_record(row) for row in rows]
 
+    def _song_ids_where(self, condition: str, parameters: tuple[object, ...]) -> list[int]:
+        return [
+            song_id for (song_id,) in self._query(f"SELECT song_id FROM songs WHERE {condition}", parameters)
+        ]
+
     def find_songs(self, name: str) -> list[SongRecord]:
         # The column's collation ignores case, accents and trailing spaces; keep only exact matches.
         return [song for song in self._songs_where("name = %s", (name,)) if song.name == name]
@@ -434,21 +439,18 @@ class MySQLStore(SQLStore):
             if cursor.execute("DELETE FROM songs WHERE song_id = %s", (song_id,)) == 0:
                 raise SongNotFoundError(f"No song with id {song_id} in {self.description}.")
 
-    def lookup(
-        self, hashes: npt.NDArray[np.int64]
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+    def lookup(self, hashes: npt.NDArray[np.int64]) -> Hits:
         probes = probe_hashes(hashes).tolist()
         rows: list[tuple[int, int, int]] = []
         with self._errors("look up hashes in"):
             for start in range(0, len(probes), LOOKUP_BATCH):
                 batch = probes[start : start + LOOKUP_BATCH]
                 rows += self._query(
-                    "SELECT f.hash, f.song_id, f.`offset` FROM fingerprints f "
-                    "JOIN songs s ON s.song_id = f.song_id AND s.fingerprinted = 1 "
-                    f"WHERE f.hash IN ({','.join(['%s'] * len(batch))})",
+                    "SELECT hash, song_id, `offset` FROM fingerprints "
+                    f"WHERE hash IN ({','.join(['%s'] * len(batch))})",
                     batch,
                 )
-        return lookup_arrays(rows)
+            return self._finished_hits(rows, batch_size=LOOKUP_BATCH)
 
     def song_fingerprints(self, song_id: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
         song_id = self.get_song(song_id).song_id

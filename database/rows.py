@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from database.base import SongRecord
+from database.base import Hits, SongRecord
 
 MAX_HASH = 2**32 - 1
 # Offsets and song ids are 3-byte columns in MySQL (MEDIUMINT UNSIGNED): every byte of a fingerprint row
@@ -77,9 +77,7 @@ def probe_hashes(hashes: npt.ArrayLike) -> npt.NDArray[np.int64]:
     return np.unique(_int_array(hashes, "hashes", MAX_HASH))
 
 
-def lookup_arrays(
-    rows: Sequence[tuple[int, int, int]],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+def lookup_arrays(rows: Sequence[tuple[int, int, int]]) -> Hits:
     """Split fetched (hash, song_id, offset) rows into the three arrays `Store.lookup` returns."""
     table = np.array(rows, dtype=np.int64).reshape(-1, 3)
     return table[:, 0].copy(), table[:, 1].copy(), table[:, 2].astype(np.int32)

@@ -1,16 +1,20 @@
-"""What the SQL stores share: song look-ups built on one `_songs_where` query, and the `with` protocol."""
+"""What the SQL stores share: song look-ups built on one `_songs_where` query, the filter of looked-up rows
+to finished songs, and the `with` protocol."""
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
 
-from database.base import SongNotFoundError, SongRecord
-from database.rows import sha1_bytes
+import numpy as np
+
+from database.base import Hits, SongNotFoundError, SongRecord
+from database.rows import lookup_arrays, sha1_bytes
 
 
 class SQLStore:
-    """Base of the SQLite and MySQL stores; they supply `_songs_where`, `_placeholder` and `close`."""
+    """Base of the SQLite and MySQL stores; they supply `_songs_where`, `_song_ids_where`, `_placeholder`
+    and `close`."""
 
     description: str
     #: The driver's parameter placeholder ("?" or "%s").
@@ -19,8 +23,30 @@ class SQLStore:
     def _songs_where(self, condition: str, parameters: tuple[object, ...]) -> list[SongRecord]:
         raise NotImplementedError
 
+    def _song_ids_where(self, condition: str, parameters: tuple[object, ...]) -> list[int]:
+        raise NotImplementedError
+
     def close(self) -> None:
         raise NotImplementedError
+
+    def _finished_hits(self, rows: Sequence[tuple[int, int, int]], *, batch_size: int) -> Hits:
+        """Looked-up (hash, song_id, offset) rows as arrays, less those of songs not completely stored.
+
+        A song's rows and its fingerprinted flag are committed together, so normally none is dropped; but
+        rows a crash left behind, or of a song deleted since they were read, must never be matched. One
+        query per `batch_size` songs hit costs far less than joining the songs table on every row.
+        """
+        hashes, song_ids, offsets = lookup_arrays(rows)
+        hit = np.unique(song_ids).tolist()
+        finished: list[int] = []
+        for start in range(0, len(hit), batch_size):
+            batch = tuple(hit[start : start + batch_size])
+            marks = ",".join([self._placeholder] * len(batch))
+            finished += self._song_ids_where(f"fingerprinted = 1 AND song_id IN ({marks})", batch)
+        if len(finished) == len(hit):
+            return hashes, song_ids, offsets
+        keep = np.isin(song_ids, finished)
+        return hashes[keep], song_ids[keep], offsets[keep]
 
     def __enter__(self) -> SQLStore:
         return self

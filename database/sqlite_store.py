@@ -19,6 +19,7 @@ import numpy.typing as npt
 from database.base import (
     ClaimLostError,
     DuplicateSongError,
+    Hits,
     SongNotFoundError,
     SongRecord,
     StoreError,
@@ -29,7 +30,6 @@ from database.rows import (
     SONG_COLUMNS,
     check_song,
     fingerprint_arrays,
-    lookup_arrays,
     probe_hashes,
     sha1_bytes,
     song_record,
@@ -297,6 +297,10 @@ class SQLiteStore(SQLStore):
             ).fetchall()
         return [_record(row) for row in rows]
 
+    def _song_ids_where(self, condition: str, parameters: tuple[object, ...]) -> list[int]:
+        rows = self._conn.execute(f"SELECT song_id FROM songs WHERE {condition}", parameters).fetchall()
+        return [song_id for (song_id,) in rows]
+
     def find_songs(self, name: str) -> list[SongRecord]:
         return self._songs_where("name = ?", (name,))
 
@@ -307,21 +311,18 @@ class SQLiteStore(SQLStore):
             if self._conn.execute("DELETE FROM songs WHERE song_id = ?", (song_id,)).rowcount == 0:
                 raise SongNotFoundError(f"No song with id {song_id} in {self.description}.")
 
-    def lookup(
-        self, hashes: npt.NDArray[np.int64]
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+    def lookup(self, hashes: npt.NDArray[np.int64]) -> Hits:
         probes = probe_hashes(hashes).tolist()
         rows: list[tuple[int, int, int]] = []
         with self._errors("look up hashes in"):
             for start in range(0, len(probes), LOOKUP_BATCH):
                 batch = probes[start : start + LOOKUP_BATCH]
                 rows += self._conn.execute(
-                    'SELECT f.hash, f.song_id, f."offset" FROM fingerprints f '
-                    "JOIN songs s ON s.song_id = f.song_id AND s.fingerprinted = 1 "
-                    f"WHERE f.hash IN ({','.join('?' * len(batch))})",
+                    'SELECT hash, song_id, "offset" FROM fingerprints '
+                    f"WHERE hash IN ({','.join('?' * len(batch))})",
                     batch,
                 ).fetchall()
-        return lookup_arrays(rows)
+            return self._finished_hits(rows, batch_size=LOOKUP_BATCH)
 
     def song_fingerprints(self, song_id: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
         song_id = self.get_song(song_id).song_id

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from config.settings import FingerprintParams
-from database.base import SongRecord, Store
+from database.base import Hits, SongRecord, Store
 from fingerprint.analysis import QueryFingerprints, query_fingerprints
 from fingerprint.audio import Samples, clip, mix, resample, valid_samples
 from fingerprint.decoder import read_audio
@@ -21,8 +21,6 @@ from fingerprint.types import Match, RecognitionResult, SongEvidence
 
 #: The share of `min_aligned_hashes` a clip of 1 s (or less) must reach; it grows to all of it at 2 s.
 SHORT_CLIP_BAR = 2 / 3
-#: What `Store.lookup` returns: the (hash, song_id, offset) of every stored row hit, as three arrays.
-Hits = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32]]
 
 
 def confidence(significance: float, threshold: float) -> float:
