@@ -37,7 +37,8 @@ SECRET_KEYS = frozenset({"database.password"})
 # amp_min_db, which may be anything.
 PARAMS_MAY_BE_ZERO = frozenset(
     {"min_freq_hz", "peak_freq_radius", "peak_time_radius", "dt_min_frames", "df_max_bins"}
-    | {"offset_tolerance_frames", "first_pass_row_budget", "query_row_budget"}
+    | {"query_peak_freq_radius", "query_peak_time_radius", "offset_tolerance_frames"}
+    | {"first_pass_row_budget", "query_row_budget"}
 )
 PARAMS_ANY_SIGN = frozenset({"amp_min_db"})
 

@@ -42,11 +42,15 @@ def _find_peaks(s_db: npt.NDArray[np.float32], params: FingerprintParams, peaks_
     return _strongest(_local_maxima(s_db, params), params, peaks_per_second)
 
 
-def _local_maxima(s_db: npt.NDArray[np.float32], params: FingerprintParams) -> Peaks:
+def _local_maxima(
+    s_db: npt.NDArray[np.float32], params: FingerprintParams, radii: tuple[int, int] | None = None
+) -> Peaks:
+    """The spectrogram's local maxima in the store's neighbourhood, or in `radii` (bins, frames)."""
+    freq_radius, time_radius = radii or (params.peak_freq_radius, params.peak_time_radius)
     return local_maxima(
         s_db,
-        freq_radius=params.peak_freq_radius,
-        time_radius=params.peak_time_radius,
+        freq_radius=freq_radius,
+        time_radius=time_radius,
         amp_min_db=params.amp_min_db,
         min_freq_bin=int(np.ceil(params.min_freq_hz * params.n_fft / params.sample_rate)),
     )
@@ -150,10 +154,10 @@ def query_fingerprints(samples: object, params: FingerprintParams) -> QueryFinge
     dense, store_like = [], []
     for shift in range(0, params.hop_length, step):
         s_db = spectrogram(samples[shift:], n_fft=params.n_fft, hop_length=params.hop_length)
-        maxima = _local_maxima(s_db, params)
+        maxima = _local_maxima(s_db, params, (params.query_peak_freq_radius, params.query_peak_time_radius))
         peaks = _strongest(maxima, params, params.query_peaks_per_second)
         dense.append(_hashes(peaks, params, params.query_fan_value))
-        peaks = _strongest(maxima, params, params.peaks_per_second)
+        peaks = _strongest(_local_maxima(s_db, params), params, params.peaks_per_second)
         store_like.append(_hashes(peaks, params, params.fan_value))
     parts = dense + store_like
     union = _distinct(np.concatenate([p.hashes for p in parts]), np.concatenate([p.offsets for p in parts]))

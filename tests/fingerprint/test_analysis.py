@@ -10,6 +10,7 @@ from fingerprint.analysis import (
     stored_constellation,
 )
 from fingerprint.errors import ParameterError
+from fingerprint.hashing import DF_BITS, DT_BITS
 from tests.synth import synth_song
 
 PARAMS = FingerprintParams()
@@ -98,3 +99,22 @@ def test_chunks_are_validated_like_samples():
         fingerprint_chunks([np.zeros(100, np.float32), np.array([np.nan], np.float32)], PARAMS)
     with pytest.raises(ParameterError, match="block_frames"):
         fingerprint_chunks([], PARAMS, block_frames=0)
+
+
+def test_query_peaks_beside_a_louder_one_count_and_store_like_ones_do_not():
+    # Bursts of a loud 1000 Hz tone with a tone 10 bins above it at a tenth of its level: inside the
+    # store's peak neighbourhood (12 bins), outside the query's (6 bins).
+    rate = PARAMS.sample_rate
+    t = np.arange(6 * rate) / rate
+    bursts = (t % 0.4) < 0.1
+    tones = np.sin(2 * np.pi * 1000 * t) + 0.1 * np.sin(2 * np.pi * 1078 * t)
+    samples = (bursts * tones).astype(np.float32)
+    weak_bin = round(1078 * PARAMS.n_fft / rate)
+
+    def anchor_bins(hashes):
+        return set((np.asarray(hashes) >> (DF_BITS + DT_BITS)).tolist())
+
+    query = query_fingerprints(samples, PARAMS)
+    assert weak_bin in anchor_bins(query.hashes)
+    assert weak_bin not in anchor_bins(query.store_like)
+    assert weak_bin not in anchor_bins(fingerprint_samples(samples, PARAMS).hashes)
