@@ -158,14 +158,10 @@ class Recognizer:
         `first_pass_row_budget`, and the second the rarest of the others that fit `query_row_budget`; in a
         small one every hash is looked up (see `FingerprintParams`).
         """
-        params = self.params
-        first = np.unique(query.store_like)
-        if params.first_pass_row_budget > 0 or params.query_row_budget > 0:
-            prior, stored_rows = self._hash_stats()
-            first = probes_within_budget(first, prior, stored_rows, params.first_pass_row_budget)
-            rest = np.setdiff1d(query.hashes, first)
-            return first, probes_within_budget(rest, prior, stored_rows, params.query_row_budget)
-        return first, np.setdiff1d(query.hashes, first)
+        prior, stored_rows = self._hash_stats()
+        first = probes_within_budget(query.store_like, prior, stored_rows, self.params.first_pass_row_budget)
+        rest = np.setdiff1d(query.hashes, first)
+        return first, probes_within_budget(rest, prior, stored_rows, self.params.query_row_budget)
 
     def _hash_stats(self) -> tuple[HashPrior, int]:
         """The store's hash statistics and stored rows, read at most every `stats_ttl_s` seconds."""
@@ -173,7 +169,7 @@ class Recognizer:
             stored_rows = self.store.counts()[1]
             # A library within the budgets is probed whole whatever the prior says: do not read it then.
             budgets = [b for b in (self.params.first_pass_row_budget, self.params.query_row_budget) if b > 0]
-            within = stored_rows <= min(budgets, default=0)
+            within = not budgets or stored_rows <= min(budgets)
             prior = HashPrior.empty() if within else HashPrior.from_json(self.store.get_meta(PRIOR_META_NAME))
             self._stats = (prior, stored_rows)
             self._stats_read = time.monotonic()
