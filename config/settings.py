@@ -89,8 +89,11 @@ class FingerprintParams:
     # rarest hashes first and stops once the stored rows they are expected to hit reach its budget
     # (fingerprint.rarity); 0 probes every hash. Rows cost a few microseconds each to read and move, so
     # the first budget bounds the time of most queries and the second that of the hard ones (noise, no
-    # match); below them nothing is left out.
+    # match); below them nothing is left out. The rows each rare hash hits grow with the library, so the
+    # first budget is also at least first_pass_row_share of the stored rows (19,500 at 390 million rows,
+    # 100,000 songs: measured by bench/scale.py, where 10,000 named too few clips and 20,000 all).
     first_pass_row_budget: int = 10_000
+    first_pass_row_share: float = 0.00005
     query_row_budget: int = 150_000
 
     def store_signature(self) -> dict[str, object]:

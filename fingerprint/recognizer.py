@@ -155,13 +155,19 @@ class Recognizer:
         """The distinct hashes to look up first (store-like ones) and, if need be, after them (the rest).
 
         In a large library the first look-up keeps the rarest store-like hashes whose expected rows fit
-        `first_pass_row_budget`, and the second the rarest of the others that fit `query_row_budget`; in a
+        `first_pass_budget`, and the second the rarest of the others that fit `query_row_budget`; in a
         small one every hash is looked up (see `FingerprintParams`).
         """
         prior, stored_rows = self._hash_stats()
-        first = probes_within_budget(query.store_like, prior, stored_rows, self.params.first_pass_row_budget)
+        first_budget = self.first_pass_budget(stored_rows)
+        first = probes_within_budget(query.store_like, prior, stored_rows, first_budget)
         rest = np.setdiff1d(query.hashes, first)
         return first, probes_within_budget(rest, prior, stored_rows, self.params.query_row_budget)
+
+    def first_pass_budget(self, stored_rows: int) -> int:
+        """The rows the first look-up may read in a library of `stored_rows` (0: no limit)."""
+        budget = self.params.first_pass_row_budget
+        return budget and max(budget, round(self.params.first_pass_row_share * stored_rows))
 
     def _hash_stats(self) -> tuple[HashPrior, int]:
         """The store's hash statistics and stored rows, read at most every `stats_ttl_s` seconds."""

@@ -97,7 +97,9 @@ def test_an_ingest_keeps_the_store_statistics_and_a_query_probes_within_budget(t
         rest_budget = int(prior.row_share(rest).sum() * rows / 2)
         assert first_budget > 10
         assert rest_budget > 10
-        budgets = replace(params, first_pass_row_budget=first_budget, query_row_budget=rest_budget)
+        budgets = replace(
+            params, first_pass_row_budget=first_budget, first_pass_row_share=0.0, query_row_budget=rest_budget
+        )
         kept_first, kept_rest = Recognizer(store, budgets).probes(query)
         assert 0 < kept_first.size < first.size
         assert 0 < kept_rest.size < rest.size
@@ -107,3 +109,12 @@ def test_an_ingest_keeps_the_store_statistics_and_a_query_probes_within_budget(t
         unlimited = replace(budgets, query_row_budget=0)
         kept_first, everything_else = Recognizer(store, unlimited).probes(query)
         assert np.array_equal(everything_else, np.setdiff1d(query.hashes, kept_first))
+
+
+def test_the_first_look_up_budget_grows_with_the_library():
+    with SQLiteStore(":memory:") as store:
+        recognizer = Recognizer(store, replace(FingerprintParams(), first_pass_row_budget=10_000))
+        assert recognizer.first_pass_budget(1_000_000) == 10_000
+        assert recognizer.first_pass_budget(390_000_000) == 19_500
+        unlimited = Recognizer(store, replace(FingerprintParams(), first_pass_row_budget=0))
+        assert unlimited.first_pass_budget(390_000_000) == 0
