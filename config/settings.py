@@ -68,11 +68,13 @@ class FingerprintParams:
     # query time, never store size.
     query_peaks_per_second: int = 24
     query_fan_value: int = 12
-    # Query only: those denser peaks are maxima of a smaller neighbourhood than the store's, so that a
-    # song's peak still counts when a louder song (in a mix) or noise puts energy beside it; the query's
-    # store-like hashes keep the store's neighbourhood. The same as the store's gives fewer, safer peaks.
-    query_peak_freq_radius: int = 6
-    query_peak_time_radius: int = 3
+    # Query only: the neighbourhood those denser peaks are maxima of (the store's by default). A smaller
+    # one keeps a song's peak when a louder song or noise puts energy beside it, but lets more audio that
+    # was never stored match: at 6 bins and 3 frames bench/evaluate.py measured 94 % instead of 87 % of
+    # 50/50 mixes with both songs named, and 95.7 % instead of 99.9 % of never-stored audio unmatched.
+    # The query's store-like hashes always keep the store's neighbourhood.
+    query_peak_freq_radius: int = 12
+    query_peak_time_radius: int = 6
     # Query only: the query is analysed this many times, each shifted by hop_length / query_shifts samples,
     # so that a clip which does not start on the store's frame grid still finds its hashes.
     query_shifts: int = 4

@@ -145,20 +145,24 @@ def query_fingerprints(samples: object, params: FingerprintParams) -> QueryFinge
     """The hashes a query is looked up with: the union over `params.query_shifts` sub-hop shifts.
 
     A clip rarely starts on the store's frame grid; analysing it at several shifts of a fraction of a hop
-    finds the frames that line up best. The peaks of each shift are kept at two densities: the query's own
-    (more peaks, more targets each, so that stored pairs are found even when noise reorders the peaks)
-    and the store's. Offsets of every shift are in frames of the unshifted query.
+    finds the frames that line up best. The peaks of each shift are kept at two densities: the store's
+    own, and the query's (more peaks, more targets each, so that stored pairs are found even when noise
+    reorders the peaks; maxima of the query's neighbourhood). Offsets of every shift are in frames of the
+    unshifted query.
     """
     samples = valid_samples(samples)
     step = max(params.hop_length // params.query_shifts, 1)
+    query_radii = (params.query_peak_freq_radius, params.query_peak_time_radius)
     dense, store_like = [], []
     for shift in range(0, params.hop_length, step):
         s_db = spectrogram(samples[shift:], n_fft=params.n_fft, hop_length=params.hop_length)
-        maxima = _local_maxima(s_db, params, (params.query_peak_freq_radius, params.query_peak_time_radius))
+        maxima = _local_maxima(s_db, params)
+        peaks = _strongest(maxima, params, params.peaks_per_second)
+        store_like.append(_hashes(peaks, params, params.fan_value))
+        if query_radii != (params.peak_freq_radius, params.peak_time_radius):
+            maxima = _local_maxima(s_db, params, query_radii)
         peaks = _strongest(maxima, params, params.query_peaks_per_second)
         dense.append(_hashes(peaks, params, params.query_fan_value))
-        peaks = _strongest(_local_maxima(s_db, params), params, params.peaks_per_second)
-        store_like.append(_hashes(peaks, params, params.fan_value))
     parts = dense + store_like
     union = _distinct(np.concatenate([p.hashes for p in parts]), np.concatenate([p.offsets for p in parts]))
     return QueryFingerprints(

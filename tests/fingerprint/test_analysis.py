@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -101,9 +103,9 @@ def test_chunks_are_validated_like_samples():
         fingerprint_chunks([], PARAMS, block_frames=0)
 
 
-def test_query_peaks_beside_a_louder_one_count_and_store_like_ones_do_not():
+def test_a_smaller_query_neighbourhood_keeps_peaks_beside_a_louder_one_and_store_like_ones_do_not():
     # Bursts of a loud 1000 Hz tone with a tone 10 bins above it at a tenth of its level: inside the
-    # store's peak neighbourhood (12 bins), outside the query's (6 bins).
+    # store's peak neighbourhood (12 bins), outside a query neighbourhood of 6 bins.
     rate = PARAMS.sample_rate
     t = np.arange(6 * rate) / rate
     bursts = (t % 0.4) < 0.1
@@ -114,7 +116,9 @@ def test_query_peaks_beside_a_louder_one_count_and_store_like_ones_do_not():
     def anchor_bins(hashes):
         return set((np.asarray(hashes) >> (DF_BITS + DT_BITS)).tolist())
 
-    query = query_fingerprints(samples, PARAMS)
+    query = query_fingerprints(samples, replace(PARAMS, query_peak_freq_radius=6, query_peak_time_radius=3))
     assert weak_bin in anchor_bins(query.hashes)
     assert weak_bin not in anchor_bins(query.store_like)
     assert weak_bin not in anchor_bins(fingerprint_samples(samples, PARAMS).hashes)
+    # The default query neighbourhood is the store's.
+    assert weak_bin not in anchor_bins(query_fingerprints(samples, PARAMS).hashes)
