@@ -70,8 +70,8 @@ class FingerprintParams:
     query_fan_value: int = 12
     # Query only: the neighbourhood those denser peaks are maxima of (the store's by default). A smaller
     # one keeps a song's peak when a louder song or noise puts energy beside it, but lets more audio that
-    # was never stored match: at 6 bins and 3 frames bench/evaluate.py measured 94 % instead of 87 % of
-    # 50/50 mixes with both songs named, and 95.7 % instead of 99.9 % of never-stored audio unmatched.
+    # was never stored match: at 6 bins and 3 frames bench/evaluate.py measured 94 % instead of 88 % of
+    # 50/50 mixes with both songs named, and 95.7 % instead of 99.2 % of never-stored audio unmatched.
     # The query's store-like hashes always keep the store's neighbourhood.
     query_peak_freq_radius: int = 12
     query_peak_time_radius: int = 6
