@@ -46,7 +46,12 @@ def local_maxima(
     is_peak = (s_db == neighbourhood_max) & (s_db >= amp_min_db)
     is_peak[:min_freq_bin] = False
     freq_bins, time_frames = np.nonzero(is_peak)
-    return _sorted_peaks(freq_bins, time_frames, s_db[freq_bins, time_frames])
+    order = np.lexsort((freq_bins, time_frames))
+    return Peaks(
+        freq_bins=freq_bins[order].astype(np.int32),
+        time_frames=time_frames[order].astype(np.int32),
+        amps_db=s_db[freq_bins, time_frames][order].astype(np.float32),
+    )
 
 
 def strongest_per_second(peaks: Peaks, *, max_per_second: int, frames_per_second: float) -> Peaks:
@@ -56,17 +61,6 @@ def strongest_per_second(peaks: Peaks, *, max_per_second: int, frames_per_second
         raise ParameterError(f"max_per_second={max_per_second} must be positive")
     keep = _strongest_per_window(peaks.time_frames, peaks.amps_db, max_per_second, frames_per_second)
     return Peaks(peaks.freq_bins[keep], peaks.time_frames[keep], peaks.amps_db[keep])
-
-
-def _sorted_peaks(
-    freq_bins: npt.NDArray[np.intp], time_frames: npt.NDArray[np.intp], amps: npt.NDArray[np.float32]
-) -> Peaks:
-    order = np.lexsort((freq_bins, time_frames))
-    return Peaks(
-        freq_bins=freq_bins[order].astype(np.int32),
-        time_frames=time_frames[order].astype(np.int32),
-        amps_db=amps[order].astype(np.float32),
-    )
 
 
 def _strongest_per_window(
