@@ -161,12 +161,13 @@ class MariaDBServer:
             return "(no error log)"
         return "\n".join(self.error_log.read_text(errors="replace").splitlines()[-lines:])
 
-    def _admin(self, sql: str, parameters: tuple[object, ...] | None = None) -> None:
-        """Run one statement as root (with parameters, a literal % is written %%)."""
+    def _admin(self, sql: str, parameters: tuple[object, ...] | None = None) -> tuple[tuple, ...]:
+        """Run one statement as root and return its rows (with parameters, a literal % is written %%)."""
         connection = MySQLdb.connect(unix_socket=self.socket, user="root", password="")
         try:
             with connection.cursor() as cursor:
                 cursor.execute(sql, parameters)
+                return cursor.fetchall()
         finally:
             connection.close()
 
@@ -190,6 +191,25 @@ class MariaDBServer:
     def flush_memtables(self) -> None:
         """Write what MyRocks holds in memory to its files, so that their size is the store's."""
         self._admin("SET GLOBAL rocksdb_force_flush_memtable_now = 1")
+
+    def settle(self, *, poll_s: float = 5.0, timeout_s: float = 1800.0) -> float:
+        """Flush MyRocks' memory and wait until it has no compaction pending or running (at most
+        `timeout_s`); return the seconds waited. A store just filled in bulk compacts for a while after,
+        and a write measured during that pays for it."""
+        began = time.monotonic()
+        self.flush_memtables()
+        written = None
+        while time.monotonic() - began < timeout_s:
+            pending = self._admin(
+                "SELECT SUM(VALUE) FROM information_schema.ROCKSDB_CFSTATS WHERE STAT_TYPE IN "
+                "('COMPACTION_PENDING', 'MEM_TABLE_FLUSH_PENDING', 'NUM_IMMUTABLE_MEM_TABLE')"
+            )[0][0]
+            now = self._admin("SHOW GLOBAL STATUS LIKE 'Rocksdb_compact_write_bytes'")[0][1]
+            if not pending and now == written:  # nothing queued, nothing written since the last poll
+                break
+            written = now
+            time.sleep(poll_s)
+        return time.monotonic() - began
 
     def drop_database(self, name: str) -> None:
         self._admin(f"DROP DATABASE IF EXISTS `{name}`")
