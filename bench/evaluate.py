@@ -170,7 +170,14 @@ def add_from_memory(store: Store, song: Song, params: FingerprintParams) -> None
     samples = resample(song.samples, from_rate=song.sample_rate, to_rate=params.sample_rate)
     fingerprints = fingerprint_samples(samples, params)
     duration_s = len(samples) / params.sample_rate
-    store.add_song(song.name, song.sha1, duration_s, fingerprints.hashes, fingerprints.offsets)
+    store.add_song(
+        song.name,
+        song.sha1,
+        duration_s,
+        fingerprints.hashes,
+        fingerprints.offsets,
+        profile=fingerprints.profile,
+    )
 
 
 def songs_sharing_audio(recognizer: Recognizer, song: Song, songs: dict[str, Song]) -> set[str]:

@@ -77,8 +77,10 @@ class Store(Protocol):
         hashes: npt.NDArray[np.int64],
         offsets: npt.NDArray[np.int32],
         file_path: str = "",
+        *,
+        profile: bytes = b"",
     ) -> int:
-        """Store a song and all its fingerprints atomically; return its id.
+        """Store a song, all its fingerprints and its loudness profile (if any) atomically; return its id.
 
         Raises DuplicateSongError if a song with `file_sha1` is already stored.
         """
@@ -100,8 +102,11 @@ class Store(Protocol):
         duration_s: float,
         hashes: npt.NDArray[np.int64],
         offsets: npt.NDArray[np.int32],
+        *,
+        profile: bytes = b"",
     ) -> None:
-        """Store all fingerprints of a song `worker` claimed and mark it fingerprinted, atomically.
+        """Store all fingerprints of a song `worker` claimed, its loudness profile (if any), and mark it
+        fingerprinted, atomically.
 
         Raises ClaimLostError if the claim is no longer `worker`'s.
         """
@@ -139,6 +144,11 @@ class Store(Protocol):
 
     def lookup(self, hashes: npt.NDArray[np.int64]) -> Hits:
         """Every stored (hash, song_id, offset) whose hash is in `hashes`, as three equal-length arrays."""
+        ...
+
+    def song_profiles(self, song_ids: Sequence[int]) -> dict[int, bytes]:
+        """The loudness profiles (fingerprint.loudness) of these songs, by id; songs stored without one
+        (or not at all) are left out."""
         ...
 
     def song_fingerprints(self, song_id: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:

@@ -78,6 +78,11 @@ _SCHEMA = (
         name VARCHAR(64) NOT NULL PRIMARY KEY,
         value MEDIUMTEXT
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    # fingerprint.loudness; stores made before profiles existed get the table, and no profiles, on open.
+    """CREATE TABLE IF NOT EXISTS song_profiles (
+        song_id MEDIUMINT UNSIGNED NOT NULL PRIMARY KEY,
+        profile LONGBLOB NOT NULL
+    ) ENGINE=InnoDB""",
 )
 #: Storage engines the fingerprints table may use; "auto" takes MyRocks when the server offers it.
 ENGINES = ("auto", "innodb", "rocksdb")
@@ -331,6 +336,8 @@ class MySQLStore(SQLStore):
         hashes: npt.NDArray[np.int64],
         offsets: npt.NDArray[np.int32],
         file_path: str = "",
+        *,
+        profile: bytes = b"",
     ) -> int:
         sha1 = sha1_bytes(file_sha1)
         check_song(name, duration_s)
@@ -348,7 +355,9 @@ class MySQLStore(SQLStore):
                     f"A song with SHA-1 {sha1.hex()} is already in {self.description}."
                 ) from exc
             song_id = cursor.lastrowid
-            _insert_fingerprints(cursor, self.engine, song_id, duration_s, unique_hashes, unique_offsets)
+            _insert_fingerprints(
+                cursor, self.engine, song_id, duration_s, unique_hashes, unique_offsets, profile
+            )
         return song_id
 
     def claim_song(self, name: str, file_sha1: str, file_path: str, worker: str) -> int | None:
@@ -387,6 +396,8 @@ class MySQLStore(SQLStore):
         duration_s: float,
         hashes: npt.NDArray[np.int64],
         offsets: npt.NDArray[np.int32],
+        *,
+        profile: bytes = b"",
     ) -> None:
         song_id = operator.index(song_id)
         check_song("claimed", duration_s)
@@ -398,7 +409,9 @@ class MySQLStore(SQLStore):
             found = cursor.fetchone()
             if found is None or found[0] != worker:
                 raise ClaimLostError(f"Song {song_id} in {self.description} is no longer claimed by {worker}")
-            _insert_fingerprints(cursor, self.engine, song_id, duration_s, unique_hashes, unique_offsets)
+            _insert_fingerprints(
+                cursor, self.engine, song_id, duration_s, unique_hashes, unique_offsets, profile
+            )
 
     def release_claim(self, song_id: int, worker: str) -> None:
         with self._errors("release a claim in"):
@@ -436,6 +449,7 @@ class MySQLStore(SQLStore):
         song_id = operator.index(song_id)
         with self._errors("delete a song from"), self._transaction() as cursor:
             cursor.execute("DELETE FROM fingerprints WHERE song_id = %s", (song_id,))
+            cursor.execute("DELETE FROM song_profiles WHERE song_id = %s", (song_id,))
             if cursor.execute("DELETE FROM songs WHERE song_id = %s", (song_id,)) == 0:
                 raise SongNotFoundError(f"No song with id {song_id} in {self.description}.")
 
@@ -484,10 +498,10 @@ class MySQLStore(SQLStore):
     def size_bytes(self) -> int:
         with self._errors("measure"):
             # InnoDB refreshes its size statistics lazily; ANALYZE makes them current (it reads no rows).
-            self._query("ANALYZE TABLE songs, fingerprints")
+            self._query("ANALYZE TABLE songs, fingerprints, song_profiles")
             ((size,),) = self._query(
                 "SELECT COALESCE(SUM(data_length + index_length), 0) FROM information_schema.tables "
-                "WHERE table_schema = DATABASE() AND table_name IN ('songs', 'fingerprints')"
+                "WHERE table_schema = DATABASE() AND table_name IN ('songs', 'fingerprints', 'song_profiles')"
             )
             if self.engine == "ROCKSDB":
                 # MyRocks counts only its compacted files; rows written since are still in memory tables
@@ -507,8 +521,10 @@ def _insert_fingerprints(
     duration_s: float,
     hashes: npt.NDArray[np.int64],
     offsets: npt.NDArray[np.int64],
+    profile: bytes,
 ) -> None:
-    """Insert a song's distinct fingerprints and mark it fingerprinted, inside the caller's transaction."""
+    """Insert a song's distinct fingerprints and its profile, and mark it fingerprinted, inside the
+    caller's transaction."""
     rows = np.column_stack([hashes, np.full_like(hashes, song_id), offsets])
     # A song's rows are new keys by construction (its song id is new), so MyRocks need not read before
     # it writes: that keeps an insert as cheap at 100,000 songs as into an empty table. Only for these
@@ -527,6 +543,9 @@ def _insert_fingerprints(
     finally:
         if skip_checks:
             cursor.execute("SET SESSION unique_checks = 1")
+    if profile:
+        # REPLACE: a song id can be reused after a delete by a program that kept no profiles.
+        cursor.execute("REPLACE INTO song_profiles (song_id, profile) VALUES (%s, %s)", (song_id, profile))
     cursor.execute(
         "UPDATE songs SET fingerprinted = 1, total_hashes = %s, duration_s = %s, claimed_by = NULL, "
         "claimed_at = NULL WHERE song_id = %s",

@@ -1,5 +1,5 @@
 """What the SQL stores share: song look-ups built on one `_songs_where` query, the filter of looked-up rows
-to finished songs, and the `with` protocol."""
+to finished songs, reading loudness profiles, and the `with` protocol."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from database.rows import lookup_arrays, sha1_bytes
 
 
 class SQLStore:
-    """Base of the SQLite and MySQL stores; they supply `_songs_where`, `_song_ids_where`, `_placeholder`
-    and `close`."""
+    """Base of the SQLite and MySQL stores; they supply `_songs_where`, `_song_ids_where`, `_query`,
+    `_errors`, `_placeholder` and `close`."""
 
     description: str
     #: The driver's parameter placeholder ("?" or "%s").
@@ -24,6 +24,10 @@ class SQLStore:
         raise NotImplementedError
 
     def _song_ids_where(self, condition: str, parameters: tuple[object, ...]) -> list[int]:
+        raise NotImplementedError
+
+    def _query(self, sql: str, parameters: tuple[object, ...]) -> Sequence[tuple]:
+        """The rows of one statement."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -72,3 +76,14 @@ class SQLStore:
 
     def songs(self) -> list[SongRecord]:
         return self._songs_where("fingerprinted = 1", ())
+
+    def song_profiles(self, song_ids: Sequence[int]) -> dict[int, bytes]:
+        ids = sorted({operator.index(song_id) for song_id in song_ids})
+        if not ids:
+            return {}
+        marks = ",".join([self._placeholder] * len(ids))
+        with self._errors("read loudness profiles from"):
+            rows = self._query(
+                f"SELECT song_id, profile FROM song_profiles WHERE song_id IN ({marks})", tuple(ids)
+            )
+        return {int(song_id): bytes(profile) for song_id, profile in rows}

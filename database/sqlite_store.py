@@ -71,6 +71,8 @@ _SCHEMA = (
         "offset" INTEGER NOT NULL,
         PRIMARY KEY (hash, song_id, "offset")) WITHOUT ROWID""",
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)",
+    # fingerprint.loudness; stores made before profiles existed get the table, and no profiles, on open.
+    "CREATE TABLE IF NOT EXISTS song_profiles (song_id INTEGER PRIMARY KEY, profile BLOB NOT NULL)",
 )
 
 
@@ -195,6 +197,8 @@ class SQLiteStore(SQLStore):
         hashes: npt.NDArray[np.int64],
         offsets: npt.NDArray[np.int32],
         file_path: str = "",
+        *,
+        profile: bytes = b"",
     ) -> int:
         sha1 = sha1_bytes(file_sha1)
         check_song(name, duration_s)
@@ -209,7 +213,7 @@ class SQLiteStore(SQLStore):
                 raise DuplicateSongError(
                     f"A song with SHA-1 {sha1.hex()} is already in {self.description}."
                 ) from exc
-            self._insert_fingerprints(song_id, duration_s, unique_hashes, unique_offsets)
+            self._insert_fingerprints(song_id, duration_s, unique_hashes, unique_offsets, profile)
         return song_id
 
     def claim_song(self, name: str, file_sha1: str, file_path: str, worker: str) -> int | None:
@@ -243,6 +247,8 @@ class SQLiteStore(SQLStore):
         duration_s: float,
         hashes: npt.NDArray[np.int64],
         offsets: npt.NDArray[np.int32],
+        *,
+        profile: bytes = b"",
     ) -> None:
         song_id = operator.index(song_id)
         check_song("claimed", duration_s)
@@ -253,7 +259,7 @@ class SQLiteStore(SQLStore):
             ).fetchone()
             if found is None or found[0] != worker:
                 raise ClaimLostError(f"Song {song_id} in {self.description} is no longer claimed by {worker}")
-            self._insert_fingerprints(song_id, duration_s, unique_hashes, unique_offsets)
+            self._insert_fingerprints(song_id, duration_s, unique_hashes, unique_offsets, profile)
 
     def release_claim(self, song_id: int, worker: str) -> None:
         with self._errors("release a claim in"), self._transaction():
@@ -275,12 +281,19 @@ class SQLiteStore(SQLStore):
         duration_s: float,
         hashes: npt.NDArray[np.int64],
         offsets: npt.NDArray[np.int64],
+        profile: bytes,
     ) -> None:
-        """Insert a song's distinct fingerprints and mark it fingerprinted, inside the open transaction."""
+        """Insert a song's distinct fingerprints and its profile, and mark it fingerprinted, inside the open
+        transaction."""
         self._conn.executemany(
             'INSERT INTO fingerprints (hash, song_id, "offset") VALUES (?, ?, ?)',
             zip(hashes.tolist(), repeat(song_id), offsets.tolist()),
         )
+        if profile:
+            # OR REPLACE: a song id can be reused after a delete by a program that kept no profiles.
+            self._conn.execute(
+                "INSERT OR REPLACE INTO song_profiles (song_id, profile) VALUES (?, ?)", (song_id, profile)
+            )
         self._conn.execute(
             f"UPDATE songs SET fingerprinted = 1, total_hashes = ?, duration_s = ?, claimed_by = NULL, "
             f"claimed_at = NULL, date_modified = {_NOW} WHERE song_id = ?",
@@ -298,8 +311,12 @@ class SQLiteStore(SQLStore):
         return [_record(row) for row in rows]
 
     def _song_ids_where(self, condition: str, parameters: tuple[object, ...]) -> list[int]:
-        rows = self._conn.execute(f"SELECT song_id FROM songs WHERE {condition}", parameters).fetchall()
-        return [song_id for (song_id,) in rows]
+        return [
+            song_id for (song_id,) in self._query(f"SELECT song_id FROM songs WHERE {condition}", parameters)
+        ]
+
+    def _query(self, sql: str, parameters: tuple[object, ...]) -> list[tuple]:
+        return self._conn.execute(sql, parameters).fetchall()
 
     def find_songs(self, name: str) -> list[SongRecord]:
         return self._songs_where("name = ?", (name,))
@@ -308,6 +325,7 @@ class SQLiteStore(SQLStore):
         song_id = operator.index(song_id)
         with self._errors("delete a song from"), self._transaction():
             self._conn.execute("DELETE FROM fingerprints WHERE song_id = ?", (song_id,))
+            self._conn.execute("DELETE FROM song_profiles WHERE song_id = ?", (song_id,))
             if self._conn.execute("DELETE FROM songs WHERE song_id = ?", (song_id,)).rowcount == 0:
                 raise SongNotFoundError(f"No song with id {song_id} in {self.description}.")
 
@@ -354,7 +372,8 @@ class SQLiteStore(SQLStore):
             try:
                 (size,) = self._conn.execute(
                     "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN "
-                    "(SELECT name FROM sqlite_schema WHERE tbl_name IN ('songs', 'fingerprints'))"
+                    "(SELECT name FROM sqlite_schema "
+                    "WHERE tbl_name IN ('songs', 'fingerprints', 'song_profiles'))"
                 ).fetchone()
             except sqlite3.OperationalError as exc:
                 if "dbstat" not in str(exc):

@@ -12,6 +12,7 @@ from config.settings import FingerprintParams
 from fingerprint.audio import valid_samples
 from fingerprint.errors import ParameterError
 from fingerprint.hashing import landmark_hashes, unpack_hashes
+from fingerprint.loudness import BANDS, band_power, encode
 from fingerprint.peaks import Peaks, local_maxima, strongest_per_second
 from fingerprint.spectrogram import spectrogram
 
@@ -28,6 +29,13 @@ class Fingerprints:
 
     def __len__(self) -> int:
         return len(self.hashes)
+
+
+@dataclass(frozen=True)
+class SongFingerprints(Fingerprints):
+    """What a song is stored with: its fingerprints and its loudness profile (fingerprint.loudness)."""
+
+    profile: bytes
 
 
 def constellation(
@@ -62,28 +70,41 @@ def _strongest(maxima: Peaks, params: FingerprintParams, peaks_per_second: int) 
     )
 
 
-def fingerprint_samples(samples: object, params: FingerprintParams) -> Fingerprints:
-    """The hashes a song is stored with."""
-    return _hashes(constellation(samples, params), params, params.fan_value)
+def fingerprint_samples(samples: object, params: FingerprintParams) -> SongFingerprints:
+    """The hashes and the loudness profile a song is stored with."""
+    s_db = spectrogram(samples, n_fft=params.n_fft, hop_length=params.hop_length)
+    peaks = _find_peaks(s_db, params, params.peaks_per_second)
+    return _song_fingerprints(peaks, band_power(s_db, params), params)
 
 
 def fingerprint_chunks(
     chunks: Iterable[object], params: FingerprintParams, *, block_frames: int = BLOCK_FRAMES
-) -> Fingerprints:
-    """The hashes `fingerprint_samples` gives for the chunks joined end to end, in bounded memory.
+) -> SongFingerprints:
+    """What `fingerprint_samples` gives for the chunks joined end to end, in bounded memory.
 
     The spectrogram is made and searched for peaks `block_frames` frames at a time; each block is analysed
     with the frames its peaks depend on either side of it (the peak neighbourhood and the density window),
     so every peak, and therefore every hash, is exactly the one the whole signal at once would give. Only
-    the peaks (a few per second) are kept until the end, where they are paired into hashes.
+    the peaks (a few per second) and the band powers of the loudness profile are kept until the end, where
+    the peaks are paired into hashes.
     """
     if block_frames < 1:
         raise ParameterError(f"block_frames={block_frames} must be positive")
-    return _hashes(_streamed_peaks(chunks, params, block_frames), params, params.fan_value)
+    peaks, power = _streamed_analysis(chunks, params, block_frames)
+    return _song_fingerprints(peaks, power, params)
 
 
-def _streamed_peaks(chunks: Iterable[object], params: FingerprintParams, block_frames: int) -> Peaks:
-    """The peaks `constellation` finds in the joined chunks, found block by block."""
+def _song_fingerprints(
+    peaks: Peaks, power: npt.NDArray[np.float64], params: FingerprintParams
+) -> SongFingerprints:
+    found = _hashes(peaks, params, params.fan_value)
+    return SongFingerprints(found.hashes, found.offsets, profile=encode(power))
+
+
+def _streamed_analysis(
+    chunks: Iterable[object], params: FingerprintParams, block_frames: int
+) -> tuple[Peaks, npt.NDArray[np.float64]]:
+    """The peaks `constellation` finds in the joined chunks and their band power per frame, block by block."""
     hop, n_fft = params.hop_length, params.n_fft
     # A peak depends on the frames of its neighbourhood, and on those of every candidate within the half
     # second of its density window: this many frames either side of it.
@@ -92,6 +113,7 @@ def _streamed_peaks(chunks: Iterable[object], params: FingerprintParams, block_f
     buffer_frame = 0  # buffer[0] is the first sample of this frame
     done = 0  # the peaks of the frames before this one are found
     found: list[Peaks] = []
+    powers: list[npt.NDArray[np.float64]] = []
 
     def frames_in_buffer() -> int:
         return buffer_frame + (len(buffer) - n_fft) // hop + 1 if len(buffer) >= n_fft else buffer_frame
@@ -99,10 +121,12 @@ def _streamed_peaks(chunks: Iterable[object], params: FingerprintParams, block_f
     def block(stop: int, spectrogram_stop: int) -> None:
         first = max(done - margin, 0)
         part = buffer[(first - buffer_frame) * hop : (spectrogram_stop - 1 - buffer_frame) * hop + n_fft]
-        peaks = _find_peaks(spectrogram(part, n_fft=n_fft, hop_length=hop), params, params.peaks_per_second)
+        s_db = spectrogram(part, n_fft=n_fft, hop_length=hop)
+        peaks = _find_peaks(s_db, params, params.peaks_per_second)
         times = peaks.time_frames + first
         keep = (times >= done) & (times < stop)
         found.append(Peaks(peaks.freq_bins[keep], times[keep].astype(np.int32), peaks.amps_db[keep]))
+        powers.append(band_power(s_db[:, done - first : stop - first], params))
 
     for chunk in chunks:
         buffer = np.concatenate([buffer, valid_samples(chunk)])
@@ -114,11 +138,12 @@ def _streamed_peaks(chunks: Iterable[object], params: FingerprintParams, block_f
     total = frames_in_buffer()
     if total > done:
         block(total, total)
-    return Peaks(
+    peaks = Peaks(
         freq_bins=np.concatenate([p.freq_bins for p in found] or [np.empty(0, np.int32)]),
         time_frames=np.concatenate([p.time_frames for p in found] or [np.empty(0, np.int32)]),
         amps_db=np.concatenate([p.amps_db for p in found] or [np.empty(0, np.float32)]),
     )
+    return peaks, np.concatenate(powers or [np.empty((BANDS, 0))], axis=1)
 
 
 def _hashes(peaks: Peaks, params: FingerprintParams, fan_value: int) -> Fingerprints:
@@ -139,6 +164,8 @@ class QueryFingerprints(Fingerprints):
     # The distinct hashes found at the store's peak density and fan value: the ones most likely to be
     # stored, which the recogniser looks up first (fingerprint.recognizer).
     store_like: npt.NDArray[np.int64]
+    # Power per loudness band and frame (fingerprint.loudness), to tell how loud each song found is.
+    band_power: npt.NDArray[np.float64]
 
 
 def query_fingerprints(samples: object, params: FingerprintParams) -> QueryFingerprints:
@@ -154,8 +181,11 @@ def query_fingerprints(samples: object, params: FingerprintParams) -> QueryFinge
     step = max(params.hop_length // params.query_shifts, 1)
     query_radii = (params.query_peak_freq_radius, params.query_peak_time_radius)
     dense, store_like = [], []
+    power = None
     for shift in range(0, params.hop_length, step):
         s_db = spectrogram(samples[shift:], n_fft=params.n_fft, hop_length=params.hop_length)
+        if power is None:
+            power = band_power(s_db, params)
         maxima = _local_maxima(s_db, params)
         peaks = _strongest(maxima, params, params.peaks_per_second)
         store_like.append(_hashes(peaks, params, params.fan_value))
@@ -166,7 +196,10 @@ def query_fingerprints(samples: object, params: FingerprintParams) -> QueryFinge
     parts = dense + store_like
     union = _distinct(np.concatenate([p.hashes for p in parts]), np.concatenate([p.offsets for p in parts]))
     return QueryFingerprints(
-        union.hashes, union.offsets, store_like=np.unique(np.concatenate([p.hashes for p in store_like]))
+        union.hashes,
+        union.offsets,
+        store_like=np.unique(np.concatenate([p.hashes for p in store_like])),
+        band_power=power,
     )
 
 

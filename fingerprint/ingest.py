@@ -52,6 +52,7 @@ class AnalysedFile:
     duration_s: float
     hashes: npt.NDArray[np.int64]
     offsets: npt.NDArray[np.int32]
+    profile: bytes  # fingerprint.loudness
 
 
 def analyse_file(path: str, params: FingerprintParams, limit_s: float | None) -> AnalysedFile:
@@ -79,7 +80,9 @@ def analyse_file(path: str, params: FingerprintParams, limit_s: float | None) ->
         raise DecodeError(
             path, f"no fingerprints in its {seconds:.1f} s of audio: silent, constant or too short"
         )
-    return AnalysedFile(path, n_samples / params.sample_rate, fingerprints.hashes, fingerprints.offsets)
+    return AnalysedFile(
+        path, n_samples / params.sample_rate, fingerprints.hashes, fingerprints.offsets, fingerprints.profile
+    )
 
 
 def normalise_extensions(extensions: Iterable[str] | None) -> frozenset[str] | None:
@@ -285,7 +288,12 @@ class Ingestor:
     def _store(self, claim: Claim, analysed: AnalysedFile, report: IngestReport) -> None:
         try:
             self.store.finish_song(
-                claim.song_id, self.worker, analysed.duration_s, analysed.hashes, analysed.offsets
+                claim.song_id,
+                self.worker,
+                analysed.duration_s,
+                analysed.hashes,
+                analysed.offsets,
+                profile=analysed.profile,
             )
         except ClaimLostError:
             # This ingest stalled past its lease, and another one took the file over.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +14,7 @@ from database.base import Hits, SongRecord, Store
 from fingerprint.analysis import QueryFingerprints, query_fingerprints
 from fingerprint.audio import Samples, clip, mix, resample, valid_samples
 from fingerprint.decoder import read_audio
+from fingerprint.loudness import loudness_shares
 from fingerprint.matching import Candidate, Pairs, align_matches, join_hits, significance
 from fingerprint.rarity import META_NAME as PRIOR_META_NAME
 from fingerprint.rarity import HashPrior, probes_within_budget
@@ -130,6 +131,7 @@ class Recognizer:
             lookup_s += time.perf_counter() - looking
             hits = tuple(np.concatenate(both) for both in zip(hits, more, strict=True))
             pairs, matches, best_rejected = self._judge(query, hits, duration_s)
+        matches = self.loudest_first(query, matches)
         finished = time.perf_counter()
         return RecognitionResult(
             matches=tuple(matches),
@@ -150,6 +152,24 @@ class Recognizer:
         pairs = join_hits(query.hashes, query.offsets, *hits)
         matches, rejected = self.decide(pairs, input_total_hashes=len(query), query_duration_s=duration_s)
         return pairs, matches, rejected
+
+    def loudest_first(self, query: QueryFingerprints, matches: list[Match]) -> list[Match]:
+        """Two or more matches ordered by the share of the query's sound each explains, with that share.
+
+        The significance of a match says how sure it is, not how loud the song is: the weaker song of a
+        mix often has more aligned hashes when it is the more tonal one. Unchanged when a song was stored
+        without a loudness profile (by a version of the program that kept none).
+        """
+        if len(matches) < 2:
+            return matches
+        profiles = self.store.song_profiles([match.song_id for match in matches])
+        if len(profiles) < len(matches):
+            return matches
+        shares = loudness_shares(
+            query.band_power, [profiles[m.song_id] for m in matches], [m.offset for m in matches]
+        )
+        ranked = sorted(zip(shares.tolist(), matches, strict=True), key=lambda pair: -pair[0])
+        return [replace(match, loudness_share=round(share, 3)) for share, match in ranked]
 
     def probes(self, query: QueryFingerprints) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """The distinct hashes to look up first (store-like ones) and, if need be, after them (the rest).

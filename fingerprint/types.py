@@ -43,6 +43,9 @@ class Match:
     offset_seconds: float
     # How sure the recogniser is that this song is in the query, in [0, 1] (see fingerprint.matching).
     confidence: float
+    # With two or more matches: the share of the query's sound energy this song explains, in [0, 1]
+    # (fingerprint.loudness); matches are then ordered by it. None with one match, or with no profile.
+    loudness_share: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.signal
 
 
 def synth_song(seed: int, *, duration_s: float = 20.0, sample_rate: int = 8000) -> np.ndarray:
@@ -21,4 +22,18 @@ def synth_song(seed: int, *, duration_s: float = 20.0, sample_rate: int = 8000) 
             song[first:last] += np.sin(2 * np.pi * freq * local) * np.exp(-local * rng.uniform(2.0, 8.0))
             start += length
     song += rng.normal(0.0, 0.01, n)
+    return (0.5 * song / np.max(np.abs(song))).astype(np.float32)
+
+
+def diffuse_song(seed: int, *, duration_s: float = 20.0, sample_rate: int = 8000) -> np.ndarray:
+    """Noise through a band-pass filter that wanders slowly: loud, but with few sharp peaks."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for _ in range(int(duration_s * 2)):
+        low = rng.uniform(150.0, 1500.0)
+        sos = scipy.signal.butter(
+            4, [low, low * rng.uniform(1.5, 2.5)], "bandpass", fs=sample_rate, output="sos"
+        )
+        parts.append(scipy.signal.sosfilt(sos, rng.normal(0.0, 1.0, sample_rate // 2)))
+    song = np.concatenate(parts)
     return (0.5 * song / np.max(np.abs(song))).astype(np.float32)

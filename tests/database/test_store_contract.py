@@ -231,6 +231,27 @@ def test_delete_song_removes_it_and_only_its_fingerprints(backend: Backend, stor
     assert store.counts() == (1, 3)
 
 
+def test_loudness_profiles_are_kept_with_their_songs_and_deleted_with_them(
+    backend: Backend, store: Store
+) -> None:
+    long_profile = bytes(range(256)) * 900  # a two-hour song's profile is about 225 kB
+    with_profile = store.add_song("Profiled", _sha1(1), 1.0, *_fingerprints(1), profile=long_profile)
+    without = store.add_song("Plain", _sha1(2), 1.0, *_fingerprints(2))
+    worker = new_worker_name()
+    claimed = store.claim_song("Claimed", _sha1(3), "", worker)
+    assert store.song_profiles([claimed]) == {}
+    store.finish_song(claimed, worker, 2.0, *_fingerprints(3), profile=b"\x00\x07")
+
+    assert store.song_profiles([claimed, without, with_profile, 99_999]) == {
+        with_profile: long_profile,
+        claimed: b"\x00\x07",
+    }
+    assert store.song_profiles([]) == {}
+    store.delete_song(with_profile)
+    assert store.song_profiles([with_profile, claimed]) == {claimed: b"\x00\x07"}
+    assert backend.run_sql(store, "SELECT song_id FROM song_profiles", ()) == [(claimed,)]
+
+
 def test_duplicate_sha1_raises_and_stores_nothing(backend: Backend, store: Store) -> None:
     store.add_song("Original", _sha1(1), 1.0, np.array([1, 2]), np.array([0, 1]))
 

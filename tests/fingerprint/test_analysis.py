@@ -88,6 +88,7 @@ def test_fingerprinting_in_chunks_gives_exactly_the_hashes_of_the_whole_signal(s
     assert len(whole) > 500
     np.testing.assert_array_equal(chunked.hashes, whole.hashes)
     np.testing.assert_array_equal(chunked.offsets, whole.offsets)
+    assert chunked.profile == whole.profile
 
 
 @pytest.mark.parametrize("length", [0, 10, PARAMS.n_fft - 1, PARAMS.n_fft, 3 * PARAMS.n_fft])

@@ -4,9 +4,9 @@ import pytest
 from config.settings import FingerprintParams
 from database.sqlite_store import SQLiteStore
 from fingerprint.analysis import fingerprint_samples, query_fingerprints
-from fingerprint.audio import mix, resample
+from fingerprint.audio import mix, resample, rms
 from fingerprint.recognizer import Recognizer, confidence
-from tests.synth import synth_song
+from tests.synth import diffuse_song, synth_song
 
 PARAMS = FingerprintParams()
 RATE = PARAMS.sample_rate
@@ -18,7 +18,14 @@ def recognizer():
         for seed in (1, 2, 3):
             song = synth_song(seed, duration_s=30.0, sample_rate=RATE)
             fingerprints = fingerprint_samples(song, PARAMS)
-            store.add_song(f"song {seed}", f"{seed:040x}", 30.0, fingerprints.hashes, fingerprints.offsets)
+            store.add_song(
+                f"song {seed}",
+                f"{seed:040x}",
+                30.0,
+                fingerprints.hashes,
+                fingerprints.offsets,
+                profile=fingerprints.profile,
+            )
         yield Recognizer(store, PARAMS)
 
 
@@ -54,6 +61,40 @@ def test_a_mix_names_both_songs_the_louder_first(recognizer):
     b = synth_song(3, duration_s=30.0, sample_rate=RATE)[12 * RATE : 22 * RATE]
     result = recognizer.recognize_samples(mix(a, b, 0.3), sample_rate=RATE, exhaustive=True)
     assert [m.song_name for m in result.matches[:2]] == ["song 1", "song 3"]
+
+
+def test_the_louder_song_of_a_mix_comes_first_even_when_the_other_is_peakier(recognizer):
+    diffuse = diffuse_song(4, duration_s=30.0)
+    stored = fingerprint_samples(diffuse, PARAMS)
+    recognizer.store.add_song(
+        "diffuse", f"{4:040x}", 30.0, stored.hashes, stored.offsets, profile=stored.profile
+    )
+    a = diffuse[6 * RATE : 16 * RATE]
+    b = synth_song(2, duration_s=30.0, sample_rate=RATE)[10 * RATE : 20 * RATE]
+    result = recognizer.recognize_samples(
+        mix(a, b * np.float32(rms(a) / rms(b)), 0.3), sample_rate=RATE, exhaustive=True
+    )
+    first, second = result.matches[:2]
+    assert (first.song_name, second.song_name) == ("diffuse", "song 2")
+    assert first.loudness_share > 0.6
+    assert first.loudness_share + second.loudness_share == pytest.approx(1.0, abs=0.002)
+    assert first.hashes_matched_in_input < second.hashes_matched_in_input  # what the votes alone would say
+
+
+def test_songs_stored_without_a_profile_keep_the_order_of_their_evidence():
+    with SQLiteStore(":memory:") as store:
+        for seed in (1, 3):
+            stored = fingerprint_samples(synth_song(seed, duration_s=30.0), PARAMS)
+            store.add_song(f"song {seed}", f"{seed:040x}", 30.0, stored.hashes, stored.offsets)
+        a = synth_song(1, duration_s=30.0)[5 * RATE : 15 * RATE]
+        b = synth_song(3, duration_s=30.0)[12 * RATE : 22 * RATE]
+        result = Recognizer(store, PARAMS).recognize_samples(
+            mix(a, b, 0.5), sample_rate=RATE, exhaustive=True
+        )
+    assert len(result.matches) == 2
+    assert [m.loudness_share for m in result.matches] == [None, None]
+    scores = [m.confidence for m in result.matches]
+    assert scores == sorted(scores, reverse=True)
 
 
 def test_a_clip_named_by_its_store_like_hashes_looks_up_no_others(recognizer):
