@@ -38,6 +38,7 @@ SECRET_KEYS = frozenset({"database.password"})
 PARAMS_MAY_BE_ZERO = frozenset(
     {"min_freq_hz", "peak_freq_radius", "peak_time_radius", "dt_min_frames", "df_max_bins"}
     | {"query_peak_freq_radius", "query_peak_time_radius", "offset_tolerance_frames"}
+    | {"mix_peak_freq_radius", "mix_peak_time_radius"}
     | {"first_pass_row_budget", "first_pass_row_share", "query_row_budget"}
 )
 PARAMS_ANY_SIGN = frozenset({"amp_min_db"})

@@ -168,18 +168,22 @@ class QueryFingerprints(Fingerprints):
     band_power: npt.NDArray[np.float64]
 
 
-def query_fingerprints(samples: object, params: FingerprintParams) -> QueryFingerprints:
+def query_fingerprints(samples: object, params: FingerprintParams, *, mix: bool = False) -> QueryFingerprints:
     """The hashes a query is looked up with: the union over `params.query_shifts` sub-hop shifts.
 
     A clip rarely starts on the store's frame grid; analysing it at several shifts of a fraction of a hop
     finds the frames that line up best. The peaks of each shift are kept at two densities: the store's
     own, and the query's (more peaks, more targets each, so that stored pairs are found even when noise
-    reorders the peaks; maxima of the query's neighbourhood). Offsets of every shift are in frames of the
-    unshifted query.
+    reorders the peaks; maxima of the query's neighbourhood, or of the mix neighbourhood for a `mix`).
+    Offsets of every shift are in frames of the unshifted query.
     """
     samples = valid_samples(samples)
     step = max(params.hop_length // params.query_shifts, 1)
-    query_radii = (params.query_peak_freq_radius, params.query_peak_time_radius)
+    query_radii = (
+        (params.mix_peak_freq_radius, params.mix_peak_time_radius)
+        if mix
+        else (params.query_peak_freq_radius, params.query_peak_time_radius)
+    )
     dense, store_like = [], []
     power = None
     for shift in range(0, params.hop_length, step):

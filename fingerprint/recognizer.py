@@ -112,11 +112,12 @@ class Recognizer:
 
         The query's store-like hashes (`QueryFingerprints.store_like`) are looked up first: they hold most
         of the evidence for a fraction of the rows. The rest are looked up only when those name no song,
-        or always with `exhaustive` (a mix, whose weaker song must be found too).
+        or always with `exhaustive` (a mix, whose weaker song must be found too: its dense peaks are then
+        those of the mix neighbourhood, `mix_peak_freq_radius` and `mix_peak_time_radius`).
         """
         started = time.perf_counter()
         samples = resample(valid_samples(samples), from_rate=sample_rate, to_rate=self.params.sample_rate)
-        query = query_fingerprints(samples, self.params)
+        query = query_fingerprints(samples, self.params, mix=exhaustive)
         duration_s = len(samples) / self.params.sample_rate
         fingerprinted = time.perf_counter()
         first, rest = self.probes(query)

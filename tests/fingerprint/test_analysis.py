@@ -121,5 +121,6 @@ def test_a_smaller_query_neighbourhood_keeps_peaks_beside_a_louder_one_and_store
     assert weak_bin in anchor_bins(query.hashes)
     assert weak_bin not in anchor_bins(query.store_like)
     assert weak_bin not in anchor_bins(fingerprint_samples(samples, PARAMS).hashes)
-    # The default query neighbourhood is the store's.
+    # The default query neighbourhood is the store's; a mix's is the smaller one.
     assert weak_bin not in anchor_bins(query_fingerprints(samples, PARAMS).hashes)
+    assert weak_bin in anchor_bins(query_fingerprints(samples, PARAMS, mix=True).hashes)

@@ -72,11 +72,11 @@ def test_the_louder_song_of_a_mix_comes_first_even_when_the_other_is_peakier(rec
     a = diffuse[6 * RATE : 16 * RATE]
     b = synth_song(2, duration_s=30.0, sample_rate=RATE)[10 * RATE : 20 * RATE]
     result = recognizer.recognize_samples(
-        mix(a, b * np.float32(rms(a) / rms(b)), 0.3), sample_rate=RATE, exhaustive=True
+        mix(a, b * np.float32(rms(a) / rms(b)), 0.4), sample_rate=RATE, exhaustive=True
     )
     first, second = result.matches[:2]
     assert (first.song_name, second.song_name) == ("diffuse", "song 2")
-    assert first.loudness_share > 0.6
+    assert first.loudness_share > 0.55
     assert first.loudness_share + second.loudness_share == pytest.approx(1.0, abs=0.002)
     assert first.hashes_matched_in_input < second.hashes_matched_in_input  # what the votes alone would say
 
@@ -104,7 +104,7 @@ def test_a_clip_named_by_its_store_like_hashes_looks_up_no_others(recognizer):
     assert quick.probed_hashes == query.store_like.size < np.unique(query.hashes).size
     assert quick.lookups == 1
     whole = recognizer.recognize_samples(clip, sample_rate=RATE, exhaustive=True)
-    assert whole.probed_hashes == np.unique(query.hashes).size
+    assert whole.probed_hashes == np.unique(query_fingerprints(clip, PARAMS, mix=True).hashes).size
     assert whole.lookups == 2
     assert [m.song_name for m in quick.matches] == [m.song_name for m in whole.matches] == ["song 2"]
     assert quick.matches[0].offset_seconds == whole.matches[0].offset_seconds
