@@ -59,6 +59,8 @@ def never_stored_name(duration_s: float) -> str:
 
 
 PHONE = f"phone {seconds(MAIN_DURATION_S)}"
+#: 50/50 mixes of a stored song and a never-stored one: only the stored song may be named.
+MIX_WITH_UNKNOWN = f"{mix_name(0.5)} with a never-stored song"
 MP3 = f"mp3 64 kbps {seconds(MAIN_DURATION_S)}"
 
 

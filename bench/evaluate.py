@@ -43,6 +43,7 @@ from bench.conditions import (  # noqa: E402
     MAIN_DURATION_S,
     MIX_DURATION_S,
     MIX_RATIOS,
+    MIX_WITH_UNKNOWN,
     MP3,
     PHONE,
     PHONE_RATE,
@@ -518,18 +519,49 @@ def query_mixes(
         seconds, silent = draw_excerpts(others, MIX_DURATION_S, 1, rng)
         skipped += silent
         for second in seconds:
-            level_matched = second.samples * np.float32(rms(first.samples) / rms(second.samples))
             expected = (first.song.name, second.song.name)
             for ratio, batch in batches.items():
-                samples = mix(first.samples, level_matched, ratio)
                 # As the app's mix does (Recognizer.recognize_mix): both songs are looked for.
                 outcome = runner.run(
-                    mix_name(ratio), samples, expected=expected, start_s=first.start_s, exhaustive=True
+                    mix_name(ratio),
+                    level_matched_mix(first.samples, second.samples, ratio),
+                    expected=expected,
+                    start_s=first.start_s,
+                    exhaustive=True,
                 )
                 batch.append(outcome)
     for ratio, batch in batches.items():
         log_condition(mix_name(ratio), batch)
     return [outcome for batch in batches.values() for outcome in batch], skipped
+
+
+def query_mixes_with_unknown(
+    runner: QueryRunner, stored: list[Song], held_out: list[Song], args: argparse.Namespace
+) -> tuple[list[Outcome], int]:
+    """A stored song mixed 50/50 with a never-stored one at equal loudness: only the first may be named."""
+    rng = rng_for(args.seed, MIX_WITH_UNKNOWN)
+    firsts, skipped = draw_excerpts(stored, MIX_DURATION_S, args.clips if held_out else 0, rng)
+    batch = []
+    for first in bar_over(firsts, MIX_WITH_UNKNOWN):
+        seconds, silent = draw_excerpts(held_out, MIX_DURATION_S, 1, rng)
+        skipped += silent
+        batch += [
+            runner.run(
+                MIX_WITH_UNKNOWN,
+                level_matched_mix(first.samples, second.samples, 0.5),
+                expected=(first.song.name,),
+                start_s=first.start_s,
+                exhaustive=True,
+            )
+            for second in seconds
+        ]
+    log_condition(MIX_WITH_UNKNOWN, batch)
+    return batch, skipped
+
+
+def level_matched_mix(first: np.ndarray, second: np.ndarray, ratio: float) -> np.ndarray:
+    """``(1 - ratio) * first + ratio * second``, the second scaled to the first's RMS beforehand."""
+    return mix(first, second * np.float32(rms(first) / rms(second)), ratio)
 
 
 def query_unknown(
@@ -603,6 +635,9 @@ def judge(outcome: Outcome, songs: dict[str, Song], group_of: dict[str, int]) ->
     matches = outcome.result.matches
     if not outcome.expected:
         return {"no_match": not matches}
+    if outcome.condition == MIX_WITH_UNKNOWN:
+        named = {match.song_name for match in matches}
+        return {"stored_named": outcome.expected[0] in named, "no_other_song": named <= set(outcome.expected)}
     first = matches[0].song_name if matches else None
     top1 = first == outcome.expected[0]
     if len(outcome.expected) == 2:
@@ -854,6 +889,7 @@ def run_queries(
     for more, silent in (
         query_stored(runner, stored, held_out, args),
         query_mixes(runner, stored, group_of, args),
+        query_mixes_with_unknown(runner, stored, held_out, args),
         query_unknown(runner, held_out, speech, args),
     ):
         outcomes += more
@@ -868,7 +904,9 @@ def outcome_record(outcome: Outcome) -> dict[str, object]:
         "condition": outcome.condition,
         "expected": list(outcome.expected),
         "start_s": round(outcome.start_s, 4),
-        "answers": [[m.song_name, m.offset_seconds, m.confidence] for m in outcome.result.matches],
+        "answers": [
+            [m.song_name, m.offset_seconds, m.confidence, m.loudness_share] for m in outcome.result.matches
+        ],
         "best_confidence": best_confidence(outcome.result),
         "offset_error_s": None if top is None else round(top.offset_seconds - outcome.start_s, 4),
         "wall_s": round(outcome.wall_s, 5),

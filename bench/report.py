@@ -18,6 +18,7 @@ from bench.conditions import (
     DURATIONS_S,
     MAIN_DURATION_S,
     MIX_RATIOS,
+    MIX_WITH_UNKNOWN,
     MP3,
     NOISE_KINDS,
     PHONE,
@@ -347,7 +348,10 @@ def mix_rows(conditions: dict[str, dict]) -> list[Row]:
                 peers,
             )
         )
-    return rows
+    return rows + [
+        share_row(conditions, MIX_WITH_UNKNOWN, "no_other_song", f"{MIX_WITH_UNKNOWN}: no other song named"),
+        share_row(conditions, MIX_WITH_UNKNOWN, "stored_named", f"{MIX_WITH_UNKNOWN}: the stored song named"),
+    ]
 
 
 def no_match_rows(figures: dict) -> list[Row]:
@@ -469,7 +473,10 @@ def notes(figures: dict) -> list[str]:
         "8 kHz. mp3: the wav encoded by ffmpeg (libmp3lame, 64 kbps). Speed: the excerpt resampled as if "
         "played faster or slower (pitch and tempo change together, like tape); the clip's length changes "
         "by the same factor. Mixes: the second song scaled to the first's RMS, then mixed at the ratio "
-        "given (the second song's share), the same pairs at each ratio.",
+        "given (the second song's share), the same pairs at each ratio; the two songs are of groups that "
+        "share no audio. A mix is looked up whole, as the app's mix is, and its matches ordered by the "
+        "share of its sound each explains (fingerprint.loudness). With a never-stored song: a stored "
+        "song mixed 50/50 with a held-out one.",
         f"- Offset right: |reported - true| <= {method['offset_tolerance_s']} s. Exact repeat: the song's "
         f"audio at the reported offset correlates above {method['repeat_correlation']} (normalised, at "
         "8 kHz) with its audio at the true offset, as in music that loops. Of "
