@@ -60,8 +60,16 @@ def _local_maxima(
         freq_radius=freq_radius,
         time_radius=time_radius,
         amp_min_db=params.amp_min_db,
-        min_freq_bin=int(np.ceil(params.min_freq_hz * params.n_fft / params.sample_rate)),
+        min_freq_bin=_min_freq_bin(params),
     )
+
+
+def _min_freq_bin(params: FingerprintParams) -> int:
+    return int(np.ceil(params.min_freq_hz * params.n_fft / params.sample_rate))
+
+
+def _band_power(s_db: npt.NDArray[np.float32], params: FingerprintParams) -> npt.NDArray[np.float64]:
+    return band_power(s_db, min_freq_bin=_min_freq_bin(params))
 
 
 def _strongest(maxima: Peaks, params: FingerprintParams, peaks_per_second: int) -> Peaks:
@@ -74,7 +82,7 @@ def fingerprint_samples(samples: object, params: FingerprintParams) -> SongFinge
     """The hashes and the loudness profile a song is stored with."""
     s_db = spectrogram(samples, n_fft=params.n_fft, hop_length=params.hop_length)
     peaks = _find_peaks(s_db, params, params.peaks_per_second)
-    return _song_fingerprints(peaks, band_power(s_db, params), params)
+    return _song_fingerprints(peaks, _band_power(s_db, params), params)
 
 
 def fingerprint_chunks(
@@ -126,7 +134,7 @@ def _streamed_analysis(
         times = peaks.time_frames + first
         keep = (times >= done) & (times < stop)
         found.append(Peaks(peaks.freq_bins[keep], times[keep].astype(np.int32), peaks.amps_db[keep]))
-        powers.append(band_power(s_db[:, done - first : stop - first], params))
+        powers.append(_band_power(s_db[:, done - first : stop - first], params))
 
     for chunk in chunks:
         buffer = np.concatenate([buffer, valid_samples(chunk)])
@@ -189,7 +197,7 @@ def query_fingerprints(samples: object, params: FingerprintParams, *, mix: bool 
     for shift in range(0, params.hop_length, step):
         s_db = spectrogram(samples[shift:], n_fft=params.n_fft, hop_length=params.hop_length)
         if power is None:
-            power = band_power(s_db, params)
+            power = _band_power(s_db, params)
         maxima = _local_maxima(s_db, params)
         peaks = _strongest(maxima, params, params.peaks_per_second)
         store_like.append(_hashes(peaks, params, params.fan_value))

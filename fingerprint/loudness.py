@@ -16,9 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.optimize
 
-from config.settings import FingerprintParams
-
-#: Frequency bands, spaced evenly in log frequency from `min_freq_hz` to the top of the spectrum.
+#: Frequency bands, spaced evenly in log frequency from the lowest bin analysed to the top of the spectrum.
 BANDS = 8
 #: Spectrogram frames averaged into one step of the profile (0.256 s at the defaults).
 STEP_FRAMES = 8
@@ -27,16 +25,15 @@ FLOOR_DB = -127.5
 DB_PER_CODE = 0.5
 
 
-def band_edges(params: FingerprintParams) -> npt.NDArray[np.int64]:
+def band_edges(*, min_freq_bin: int, n_bins: int) -> npt.NDArray[np.int64]:
     """The first spectrogram bin of each band, and the end of the last one (BANDS + 1 values)."""
-    low = int(np.ceil(params.min_freq_hz * params.n_fft / params.sample_rate))
-    top = params.n_fft // 2
-    return np.round(np.geomspace(max(low, 1), top, BANDS + 1)).astype(np.int64)
+    return np.round(np.geomspace(max(min_freq_bin, 1), n_bins, BANDS + 1)).astype(np.int64)
 
 
-def band_power(s_db: npt.NDArray[np.float32], params: FingerprintParams) -> npt.NDArray[np.float64]:
-    """Linear power per band and frame, shape ``(BANDS, n_frames)``, of a dB spectrogram."""
-    edges = band_edges(params)
+def band_power(s_db: npt.NDArray[np.float32], *, min_freq_bin: int) -> npt.NDArray[np.float64]:
+    """Linear power per band and frame, shape ``(BANDS, n_frames)``, of a dB spectrogram whose bins
+    below `min_freq_bin` are not analysed."""
+    edges = band_edges(min_freq_bin=min_freq_bin, n_bins=s_db.shape[0])
     power = np.power(10.0, s_db[edges[0] : edges[-1]].astype(np.float64) / 10.0)
     return np.add.reduceat(power, edges[:-1] - edges[0], axis=0)
 

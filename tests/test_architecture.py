@@ -23,6 +23,7 @@ CORE = {
     "fingerprint.hashing",
     "fingerprint.matching",
     "fingerprint.rarity",
+    "fingerprint.loudness",
     "fingerprint.types",
 }
 RULES = {
