@@ -345,7 +345,8 @@ def _print_result(result: RecognitionResult, out: TextIO) -> None:
         print(
             f"   heard at {format_position(match.offset_seconds)} in the song, "
             f"confidence {match.confidence:.2f}, "
-            f"{match.hashes_matched_in_input} of {match.input_total_hashes} query hashes aligned",
+            f"{match.hashes_matched_in_input} of {match.input_total_hashes} query hashes aligned"
+            + ("" if match.loudness_share is None else f", about {match.loudness_share:.0%} of the sound"),
             file=out,
         )
     if not result.is_match:

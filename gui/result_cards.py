@@ -8,12 +8,6 @@ from PyQt5.QtWidgets import QFrame, QLabel, QProgressBar, QVBoxLayout, QWidget
 from fingerprint.types import Match, RecognitionResult, format_position
 
 
-def mix_shares(result: RecognitionResult) -> dict[int, float]:
-    """Each match's estimated share of the mix: its aligned hashes over all matches' aligned hashes."""
-    total = sum(m.hashes_matched_in_input for m in result.matches)
-    return {m.song_id: m.hashes_matched_in_input / total for m in result.matches} if total else {}
-
-
 class _Card(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -35,14 +29,15 @@ class _Card(QFrame):
 
 
 class MatchCard(_Card):
-    """One recognised song: name, where it was heard, how sure, the evidence and the time taken."""
+    """One recognised song: name, where it was heard, how sure, the evidence and the time taken; with
+    other songs heard too, the share of the sound it makes up (`Match.loudness_share`) and, for a mix,
+    the share the user set."""
 
     def __init__(
         self,
         match: Match,
         *,
         elapsed_s: float,
-        share: float | None = None,
         set_share: float | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -66,8 +61,8 @@ class MatchCard(_Card):
             f"fingerprinted confidence {match.fingerprinted_confidence:.3f} · {elapsed_s * 1000:.0f} ms",
             name="details",
         )
-        if share is not None:
-            text = f"about {share:.0%} of the mix"
+        if match.loudness_share is not None:
+            text = f"about {match.loudness_share:.0%} of the sound"
             if set_share is not None:
                 text += f" (set: {set_share:.0%})"
             self.add_label(text, name="share")

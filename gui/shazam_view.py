@@ -32,7 +32,7 @@ from fingerprint.recognizer import Recognizer
 from fingerprint.types import RecognitionResult
 from gui import StoreOpener
 from gui.listen_panel import ListenPanel
-from gui.result_cards import MatchCard, NoMatchCard, mix_shares
+from gui.result_cards import MatchCard, NoMatchCard
 from gui.workers import run_task
 
 log = logging.getLogger(__name__)
@@ -305,15 +305,12 @@ class ShazamView(QWidget):
         if not result.is_match:
             self.cards.addWidget(NoMatchCard(result))
             return
-        shares = mix_shares(result) if recognition.set_shares else {}
-        set_shares = recognition.set_shares
         for match in result.matches:
             self.cards.addWidget(
                 MatchCard(
                     match,
                     elapsed_s=result.total_time_s,
-                    share=shares.get(match.song_id),
-                    set_share=set_shares.get(match.song_name),
+                    set_share=recognition.set_shares.get(match.song_name),
                 )
             )
 

@@ -143,6 +143,7 @@ def test_a_70_30_mix_names_both_songs_the_louder_first(capsys, sqlite_config, li
     assert [r["song_name"] for r in results[:2]] == ["Alpha Song", "Gamma Song"]
     assert results[0]["offset_seconds"] == pytest.approx(5.0, abs=0.2)
     assert results[1]["offset_seconds"] == pytest.approx(12.0, abs=0.2)
+    assert results[0]["loudness_share"] > results[1]["loudness_share"] > 0.0
 
 
 def test_mixing_samples_in_memory_agrees_with_the_cli_mix():

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QLabel, QProgressBar
@@ -40,6 +42,9 @@ def test_a_70_30_mix_gives_a_card_per_song_the_dominant_first(qtbot, view, song_
     shares = card_texts(view, "share")
     assert "(set: 70%)" in shares[0]
     assert "(set: 30%)" in shares[1]
+    heard = [int(re.match(r"about (\d+)% of the sound", text).group(1)) for text in shares]
+    assert heard[0] > heard[1]
+    assert sum(heard) == pytest.approx(100, abs=1)
     assert view.match_cards()[0].findChild(QProgressBar, "confidence").value() > 50
 
 
