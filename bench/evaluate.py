@@ -524,7 +524,7 @@ def query_mixes(
                 # As the app's mix does (Recognizer.recognize_mix): both songs are looked for.
                 outcome = runner.run(
                     mix_name(ratio),
-                    level_matched_mix(first.samples, second.samples, ratio),
+                    mix(first.samples, second.samples, ratio, equal_loudness=True),
                     expected=expected,
                     start_s=first.start_s,
                     exhaustive=True,
@@ -548,7 +548,7 @@ def query_mixes_with_unknown(
         batch += [
             runner.run(
                 MIX_WITH_UNKNOWN,
-                level_matched_mix(first.samples, second.samples, 0.5),
+                mix(first.samples, second.samples, 0.5, equal_loudness=True),
                 expected=(first.song.name,),
                 start_s=first.start_s,
                 exhaustive=True,
@@ -557,11 +557,6 @@ def query_mixes_with_unknown(
         ]
     log_condition(MIX_WITH_UNKNOWN, batch)
     return batch, skipped
-
-
-def level_matched_mix(first: np.ndarray, second: np.ndarray, ratio: float) -> np.ndarray:
-    """``(1 - ratio) * first + ratio * second``, the second scaled to the first's RMS beforehand."""
-    return mix(first, second * np.float32(rms(first) / rms(second)), ratio)
 
 
 def query_unknown(

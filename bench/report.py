@@ -472,11 +472,11 @@ def notes(figures: dict) -> list[str]:
         "- Phone: a 6th-order Butterworth band-pass (300-3400 Hz), then resampled to 8 kHz and written at "
         "8 kHz. mp3: the wav encoded by ffmpeg (libmp3lame, 64 kbps). Speed: the excerpt resampled as if "
         "played faster or slower (pitch and tempo change together, like tape); the clip's length changes "
-        "by the same factor. Mixes: the second song scaled to the first's RMS, then mixed at the ratio "
-        "given (the second song's share), the same pairs at each ratio; the two songs are of groups that "
-        "share no audio. A mix is looked up whole, as the app's mix is, and its matches ordered by the "
-        "share of its sound each explains (fingerprint.loudness). With a never-stored song: a stored "
-        "song mixed 50/50 with a held-out one.",
+        "by the same factor. Mixes, made as the app makes them: the second song scaled to the first's "
+        "RMS, then mixed at the ratio given (the second song's share), scaled down if it would clip; the "
+        "same pairs at each ratio, of groups that share no audio. A mix is looked up whole, as the app's "
+        "is, and its matches ordered by the share of its sound each explains (fingerprint.loudness). "
+        "With a never-stored song: a stored song mixed 50/50 with a held-out one.",
         f"- Offset right: |reported - true| <= {method['offset_tolerance_s']} s. Exact repeat: the song's "
         f"audio at the reported offset correlates above {method['repeat_correlation']} (normalised, at "
         "8 kHz) with its audio at the true offset, as in music that loops. Of "

@@ -43,18 +43,26 @@ def clip(
     return samples[start:stop]
 
 
-def mix(a: object, b: object, ratio: float) -> Samples:
+def mix(a: object, b: object, ratio: float, *, equal_loudness: bool = False) -> Samples:
     """Mix two signals of the same sample rate: ``(1 - ratio) * a + ratio * b``.
 
     ``ratio`` is the share of `b` (0 gives `a` alone, 1 gives `b` alone, 0.5 both equally). The result is
     as long as the shorter input; it is not normalised, so two full-scale inputs stay within [-1, 1].
+    With `equal_loudness`, `b` is first scaled to the RMS of `a` (over the part mixed), so that the ratio
+    weighs songs mastered at different levels as if they were equally loud; the mix is then scaled down
+    if it would leave [-1, 1].
     """
     a = valid_samples(a, name="a")
     b = valid_samples(b, name="b")
     if not 0.0 <= ratio <= 1.0:
         raise ParameterError(f"ratio={ratio} must be in [0, 1]")
     n = min(len(a), len(b))
-    return ((1.0 - ratio) * a[:n] + ratio * b[:n]).astype(np.float32)
+    a, b = a[:n], b[:n]
+    if equal_loudness and rms(a) > 0 and rms(b) > 0:
+        b = b * np.float32(rms(a) / rms(b))
+    mixed = ((1.0 - ratio) * a + ratio * b).astype(np.float32)
+    peak = float(np.max(np.abs(mixed))) if n else 0.0
+    return mixed / np.float32(peak) if equal_loudness and peak > 1.0 else mixed
 
 
 def rms(samples: Samples) -> float:

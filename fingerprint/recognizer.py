@@ -82,11 +82,14 @@ class Recognizer:
         start_b_s: float = 0.0,
         duration_s: float = 10.0,
     ) -> Samples:
-        """`duration_s` of ``(1 - ratio) * a + ratio * b`` at the analysis rate (`a` alone if `b` is None)."""
+        """`duration_s` of ``(1 - ratio) * a + ratio * b`` at the analysis rate (`a` alone if `b` is None),
+        `b` brought to the loudness of `a` first: the ratio is what the listener hears, whatever the
+        levels the two were mastered at."""
         a = self.read_clip(path_a, start_s=start_a_s, duration_s=duration_s)
         if path_b is None:
             return a
-        return mix(a, self.read_clip(path_b, start_s=start_b_s, duration_s=duration_s), ratio)
+        b = self.read_clip(path_b, start_s=start_b_s, duration_s=duration_s)
+        return mix(a, b, ratio, equal_loudness=True)
 
     def recognize_mix(
         self,
@@ -98,7 +101,7 @@ class Recognizer:
         start_b_s: float = 0.0,
         duration_s: float = 10.0,
     ) -> MixedQuery:
-        """Mix `duration_s` of two files as ``(1 - ratio) * a + ratio * b`` and recognise the mix."""
+        """Mix `duration_s` of two files as `load_mix` does and recognise the mix."""
         samples = self.load_mix(
             path_a, path_b, ratio=ratio, start_a_s=start_a_s, start_b_s=start_b_s, duration_s=duration_s
         )

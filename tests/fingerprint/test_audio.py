@@ -15,6 +15,19 @@ def test_mix_is_the_weighted_sum_trimmed_to_the_shorter_input():
     assert np.array_equal(mix(a, b, 1.0), b)
 
 
+def test_an_equal_loudness_mix_brings_the_second_song_to_the_first_ones_level():
+    rng = np.random.default_rng(2)
+    loud, quiet = 0.3 * rng.standard_normal(8000), 0.01 * rng.standard_normal(9000)
+    mixed = mix(loud, quiet, 0.3, equal_loudness=True)
+    assert np.allclose(mixed, 0.7 * loud + 0.3 * quiet[:8000] * (rms(loud) / rms(quiet[:8000])), atol=1e-6)
+    # Silence is not scaled up, and a mix that would clip is scaled down to full scale.
+    assert np.array_equal(
+        mix(loud, np.zeros(8000), 0.5, equal_loudness=True), (0.5 * loud).astype(np.float32)
+    )
+    clipping = mix(np.ones(100), np.ones(100) * 0.5, 0.5, equal_loudness=True)
+    assert np.allclose(clipping, 1.0)
+
+
 @pytest.mark.parametrize("ratio", [-0.1, 1.5])
 def test_mix_rejects_ratios_outside_0_1(ratio):
     with pytest.raises(ParameterError, match=f"ratio={ratio}"):
