@@ -52,6 +52,11 @@ def encode(power: npt.NDArray[np.float64]) -> bytes:
     return np.clip(np.round(codes), 0, 255).astype(np.uint8).T.tobytes()
 
 
+def is_profile(blob: bytes) -> bool:
+    """Whether `blob` can be a stored profile: one or more whole steps of BANDS bytes."""
+    return len(blob) > 0 and len(blob) % BANDS == 0
+
+
 def decode(profile: bytes) -> npt.NDArray[np.float64]:
     """The band power of a stored profile, shape ``(BANDS, steps)``."""
     codes = np.frombuffer(profile, dtype=np.uint8).reshape(-1, BANDS).T

@@ -14,7 +14,7 @@ from database.base import Hits, SongRecord, Store
 from fingerprint.analysis import QueryFingerprints, query_fingerprints
 from fingerprint.audio import Samples, clip, mix, resample, valid_samples
 from fingerprint.decoder import read_audio
-from fingerprint.loudness import loudness_shares
+from fingerprint.loudness import is_profile, loudness_shares
 from fingerprint.matching import Candidate, Pairs, align_matches, join_hits, significance
 from fingerprint.rarity import META_NAME as PRIOR_META_NAME
 from fingerprint.rarity import HashPrior, probes_within_budget
@@ -162,12 +162,12 @@ class Recognizer:
 
         The significance of a match says how sure it is, not how loud the song is: the weaker song of a
         mix often has more aligned hashes when it is the more tonal one. Unchanged when a song was stored
-        without a loudness profile (by a version of the program that kept none).
+        without a loudness profile (by a version of the program that kept none), or its profile is damaged.
         """
         if len(matches) < 2:
             return matches
         profiles = self.store.song_profiles([match.song_id for match in matches])
-        if len(profiles) < len(matches):
+        if not all(is_profile(profiles.get(match.song_id, b"")) for match in matches):
             return matches
         shares = loudness_shares(
             query.band_power, [profiles[m.song_id] for m in matches], [m.offset for m in matches]

@@ -81,11 +81,14 @@ def test_the_louder_song_of_a_mix_comes_first_even_when_the_other_is_peakier(rec
     assert first.hashes_matched_in_input < second.hashes_matched_in_input  # what the votes alone would say
 
 
-def test_songs_stored_without_a_profile_keep_the_order_of_their_evidence():
+@pytest.mark.parametrize("profile", [b"", b"\x01\x02\x03"], ids=["none", "damaged"])
+def test_songs_stored_without_a_usable_profile_keep_the_order_of_their_evidence(profile):
     with SQLiteStore(":memory:") as store:
         for seed in (1, 3):
             stored = fingerprint_samples(synth_song(seed, duration_s=30.0), PARAMS)
-            store.add_song(f"song {seed}", f"{seed:040x}", 30.0, stored.hashes, stored.offsets)
+            store.add_song(
+                f"song {seed}", f"{seed:040x}", 30.0, stored.hashes, stored.offsets, profile=profile
+            )
         a = synth_song(1, duration_s=30.0)[5 * RATE : 15 * RATE]
         b = synth_song(3, duration_s=30.0)[12 * RATE : 22 * RATE]
         result = Recognizer(store, PARAMS).recognize_samples(
