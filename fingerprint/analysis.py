@@ -193,10 +193,9 @@ def query_fingerprints(samples: object, params: FingerprintParams, *, mix: bool 
         else (params.query_peak_freq_radius, params.query_peak_time_radius)
     )
     dense, store_like = [], []
-    power = None
     for shift in range(0, params.hop_length, step):
         s_db = spectrogram(samples[shift:], n_fft=params.n_fft, hop_length=params.hop_length)
-        if power is None:
+        if shift == 0:  # the loudness of the unshifted query, on the frames its offsets count
             power = _band_power(s_db, params)
         maxima = _local_maxima(s_db, params)
         peaks = _strongest(maxima, params, params.peaks_per_second)

@@ -58,11 +58,12 @@ def mix(a: object, b: object, ratio: float, *, equal_loudness: bool = False) -> 
         raise ParameterError(f"ratio={ratio} must be in [0, 1]")
     n = min(len(a), len(b))
     a, b = a[:n], b[:n]
-    if equal_loudness and rms(a) > 0 and rms(b) > 0:
-        b = b * np.float32(rms(a) / rms(b))
+    level_a, level_b = (rms(a), rms(b)) if equal_loudness else (0.0, 0.0)
+    if level_a > 0 and level_b > 0:
+        b = b * np.float32(level_a / level_b)
     mixed = ((1.0 - ratio) * a + ratio * b).astype(np.float32)
-    peak = float(np.max(np.abs(mixed))) if n else 0.0
-    return mixed / np.float32(peak) if equal_loudness and peak > 1.0 else mixed
+    peak = float(np.max(np.abs(mixed))) if equal_loudness and n else 0.0
+    return mixed / np.float32(peak) if peak > 1.0 else mixed
 
 
 def rms(samples: Samples) -> float:
